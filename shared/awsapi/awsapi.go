@@ -1,0 +1,89 @@
+// Package awsapi builds SDK configuration and clients once per process and
+// classifies AWS errors: not-found is a quiet end, transient errors are
+// returned so Lambda retries, the rest are logged once.
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
+)
+
+// Load reads the SDK's usual configuration chain (environment, shared files,
+// the Lambda role) for region ("" = the environment's). AWS_ENDPOINT_URL, as
+// the SDK reads it, points every client at a local moto. Retries are
+// adaptive so a burst of throttling slows gcguard down instead of failing it.
+func Load(ctx context.Context, region string) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
+			})
+		}),
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.BaseEndpoint == nil {
+		if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
+			cfg.BaseEndpoint = aws.String(ep)
+		}
+	}
+	return cfg, nil
+}
+
+// Local reports whether cfg points at a local endpoint (moto) rather than AWS.
+func Local(cfg aws.Config) bool { return cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" }
+
+// S3 builds an S3 client for a region; against a local endpoint it uses
+// path-style addressing, which moto needs.
+func S3(cfg aws.Config, region string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if region != "" {
+			o.Region = region
+		}
+		o.UsePathStyle = Local(cfg)
+	})
+}
+
+// S3Control builds an S3 Control client. Real S3 Control puts the account id
+// in the host name; a local endpoint cannot serve that, so there the
+// endpoint is the base URL as given.
+func S3Control(cfg aws.Config) *s3control.Client {
+	return s3control.NewFromConfig(cfg, func(o *s3control.Options) {
+		if Local(cfg) {
+			o.EndpointResolverV2 = fixedResolver{base: *cfg.BaseEndpoint}
+		}
+	})
+}
+
+type fixedResolver struct{ base string }
+
+func (r fixedResolver) ResolveEndpoint(ctx context.Context, _ s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	u, err := url.Parse(r.base)
+	if err != nil {
+		return smithyendpoints.Endpoint{}, fmt.Errorf("local S3 Control endpoint %q: %w", r.base, err)
+	}
+	return smithyendpoints.Endpoint{URI: *u}, nil
+}
+
+// Require fails clearly when a required configuration value is missing.
+func Require(name, value string) error {
+	if value == "" {
+		return errors.New(name + " is not set")
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package guardrail
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Pattern is an EventBridge event pattern. Match implements the subset of
+// EventBridge matching gcguard's patterns use (value lists, prefix, exists,
+// anything-but), so every fixture can be checked against every pattern in
+// code: moto's matcher is not EventBridge's.
+type Pattern map[string]any
+
+// JSON renders the pattern as EventBridge takes it.
+func (p Pattern) JSON() string {
+	b, _ := json.Marshal(map[string]any(p))
+	return string(b)
+}
+
+// Match reports whether the event (raw EventBridge JSON) matches.
+func (p Pattern) Match(event []byte) (bool, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(event, &doc); err != nil {
+		return false, fmt.Errorf("pattern match: event is not a JSON object: %w", err)
+	}
+	return matchObject(p, doc)
+}
+
+func matchObject(pat map[string]any, doc map[string]any) (bool, error) {
+	for key, want := range pat {
+		val, present := doc[key]
+		switch w := want.(type) {
+		case map[string]any:
+			sub, ok := val.(map[string]any)
+			if !ok {
+				return false, nil
+			}
+			if m, err := matchObject(w, sub); err != nil || !m {
+				return m, err
+			}
+		case []any:
+			m, err := matchValues(w, val, present)
+			if err != nil || !m {
+				return m, err
+			}
+		default:
+			return false, fmt.Errorf("pattern key %q: want an object or a list, got %T", key, want)
+		}
+	}
+	return true, nil
+}
+
+// matchValues: the field matches when any element of want matches it; a
+// list-valued field matches when any of its elements does.
+func matchValues(want []any, val any, present bool) (bool, error) {
+	vals := []any{val}
+	if list, ok := val.([]any); ok {
+		vals = list
+	}
+	for _, w := range want {
+		if rule, ok := w.(map[string]any); ok {
+			if e, ok := rule["exists"]; ok {
+				if e == present {
+					return true, nil
+				}
+				continue
+			}
+			if !present {
+				continue
+			}
+			for _, v := range vals {
+				m, err := matchRule(rule, v)
+				if err != nil {
+					return false, err
+				}
+				if m {
+					return true, nil
+				}
+			}
+			continue
+		}
+		if !present {
+			continue
+		}
+		for _, v := range vals {
+			if equalScalar(w, v) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func matchRule(rule map[string]any, v any) (bool, error) {
+	for op, arg := range rule {
+		switch op {
+		case "prefix":
+			s, ok := v.(string)
+			p, _ := arg.(string)
+			return ok && strings.HasPrefix(s, p), nil
+		case "anything-but":
+			list, ok := arg.([]any)
+			if !ok {
+				list = []any{arg}
+			}
+			for _, x := range list {
+				if equalScalar(x, v) {
+					return false, nil
+				}
+			}
+			return true, nil
+		default:
+			return false, fmt.Errorf("pattern operator %q is not supported", op)
+		}
+	}
+	return false, nil
+}
+
+func equalScalar(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	return false
+}
