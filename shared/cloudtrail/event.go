@@ -204,7 +204,9 @@ func (e *Event) Param(path string) string { return lookup(e.Detail.RequestParame
 func (e *Event) Response(path string) string { return lookup(e.Detail.ResponseElements, path) }
 
 // ParamRaw returns requestParameters.<path> as raw JSON, or nil.
-func (e *Event) ParamRaw(path string) json.RawMessage { return lookupRaw(e.Detail.RequestParameters, path) }
+func (e *Event) ParamRaw(path string) json.RawMessage {
+	return lookupRaw(e.Detail.RequestParameters, path)
+}
 
 func lookup(doc json.RawMessage, path string) string {
 	v := lookupRaw(doc, path)

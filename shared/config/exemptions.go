@@ -119,4 +119,3 @@ func (ex Exemptions) Lookup(rule, resource string, now time.Time) (e Exemption, 
 	}
 	return Exemption{}, false, false
 }
-

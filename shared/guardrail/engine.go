@@ -1,0 +1,560 @@
+package guardrail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/awsapi"
+	"github.com/gcguard/gcguard/shared/cloudtrail"
+	"github.com/gcguard/gcguard/shared/config"
+	"github.com/gcguard/gcguard/shared/finding"
+	"github.com/gcguard/gcguard/shared/notify"
+)
+
+// Auditor is the part of the audit store the engine uses.
+type Auditor interface {
+	Begin(ctx context.Context, r *audit.Record) error
+	Finish(ctx context.Context, r *audit.Record, status audit.Status, errText string, now time.Time) error
+	MarkNotified(ctx context.Context, r *audit.Record) error
+	Unnotified(ctx context.Context, resource, eventID string) ([]*audit.Record, error)
+	Acquire(ctx context.Context, resource, owner string, now time.Time, d time.Duration) error
+	Release(ctx context.Context, resource, owner string) error
+	ActiveHold(ctx context.Context, resource string, now time.Time) (*audit.Hold, error)
+}
+
+var _ Auditor = (*audit.Store)(nil)
+
+// Notifier sends a notice.
+type Notifier interface {
+	Publish(ctx context.Context, n *notify.Notice) error
+}
+
+// ExemptionSource returns the current exemptions.
+type ExemptionSource interface {
+	Exemptions(ctx context.Context) (config.Exemptions, error)
+}
+
+// StackFinder names the CloudFormation stack that manages a resource, "" if none.
+type StackFinder interface {
+	Stack(ctx context.Context, t Target) string
+}
+
+// Bound is a rule with the mode it runs in.
+type Bound struct {
+	Rule Rule
+	Mode config.Mode
+}
+
+// Engine takes events through the rules.
+type Engine struct {
+	Config     *config.Config
+	Rules      []Bound
+	Audit      Auditor
+	Notifier   Notifier
+	Exemptions ExemptionSource // nil: no exemptions
+	Stacks     StackFinder     // nil: stacks are not looked up
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// DryRun forces every rule to report only, whatever its mode.
+	DryRun bool
+	// LeaseWait bounds how long an invocation waits for another to finish
+	// with the same resource before returning an error for Lambda to retry.
+	LeaseWait time.Duration
+	// ConsistencyWait bounds the retries of a read that finds nothing right
+	// after the event that created the resource (IAM is eventually consistent).
+	ConsistencyWait time.Duration
+}
+
+// Result is what handling one event for one rule came to.
+type Result struct {
+	Rule    string          `json:"rule"`
+	Target  Target          `json:"target"`
+	Outcome finding.Outcome `json:"outcome"`
+	Reason  string          `json:"reason,omitempty"`
+	AuditID string          `json:"audit_id,omitempty"`
+	Plan    *Plan           `json:"-"`
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
+}
+
+// Handle is the Lambda handler: one EventBridge event in. A malformed event
+// is logged once, with its id, and not returned as an error (retrying it
+// cannot help). Transient failures are returned so Lambda retries and, after
+// its retries, hands the event to the on-failure destination.
+func (e *Engine) Handle(ctx context.Context, raw json.RawMessage) error {
+	ev, err := cloudtrail.Decode(raw)
+	if err != nil {
+		var bad *cloudtrail.MalformedError
+		if errors.As(err, &bad) {
+			e.logger().ErrorContext(ctx, "malformed event: not handled", "event_id", bad.EventID, "error", bad.Reason, "outcome", finding.Skipped)
+			return nil
+		}
+		return err
+	}
+	_, err = e.HandleEvent(ctx, ev)
+	return err
+}
+
+// HandleEvent runs every rule that the event triggers.
+func (e *Engine) HandleEvent(ctx context.Context, ev *cloudtrail.Event) ([]Result, error) {
+	var results []Result
+	var errs []error
+	for _, b := range e.Rules {
+		if !b.Rule.Spec().Handles(ev) {
+			continue
+		}
+		res, err := e.handleRule(ctx, b, ev)
+		results = append(results, res)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(results) == 0 {
+		e.logger().InfoContext(ctx, "no rule here handles this event", "event_id", ev.ID, "event_name", ev.Detail.EventName, "outcome", finding.Skipped)
+	}
+	return results, errors.Join(errs...)
+}
+
+func (e *Engine) handleRule(ctx context.Context, b Bound, ev *cloudtrail.Event) (Result, error) {
+	spec := b.Rule.Spec()
+	log := e.logger().With("rule", spec.Name, "event_id", ev.ID, "event_name", ev.Detail.EventName, "mode", string(b.Mode), "dry_run", e.dryRun(b))
+	res := Result{Rule: spec.Name, Outcome: finding.Skipped}
+	quiet := func(reason string) (Result, error) {
+		res.Reason = reason
+		log.InfoContext(ctx, reason, "outcome", res.Outcome)
+		return res, nil
+	}
+	switch {
+	case b.Mode == config.Off:
+		return quiet("rule is off")
+	case ev.Failed():
+		return quiet(fmt.Sprintf("the call failed (%s): nothing changed", ev.Detail.ErrorCode))
+	case ev.ReadOnly():
+		return quiet("read-only call")
+	case ev.CausedBy(e.Config.OwnRoleARNs):
+		return quiet("caused by gcguard itself")
+	}
+	t, err := b.Rule.Match(ev)
+	switch {
+	case errors.Is(err, ErrIgnore), errors.Is(err, ErrNeverTouch):
+		res.Target = t
+		return quiet(err.Error())
+	case err != nil:
+		res.Reason = err.Error()
+		log.ErrorContext(ctx, "malformed event: not handled", "error", err, "outcome", res.Outcome)
+		return res, nil
+	}
+	return e.Reconcile(ctx, b, t, ev)
+}
+
+func (e *Engine) dryRun(b Bound) bool { return e.DryRun || b.Mode != config.Enforce }
+
+// Reconcile brings one resource to compliance (or reports it). ev is the
+// event that pointed at it, nil when the sweep asks.
+func (e *Engine) Reconcile(ctx context.Context, b Bound, t Target, ev *cloudtrail.Event) (Result, error) {
+	spec := b.Rule.Spec()
+	r := &run{e: e, b: b, t: t, ev: ev, res: Result{Rule: spec.Name, Target: t}}
+	r.log = e.logger().With("rule", spec.Name, "resource", t.ARN, "mode", string(b.Mode), "dry_run", e.dryRun(b))
+	if ev != nil {
+		r.log = r.log.With("event_id", ev.ID)
+	}
+	err := r.reconcile(ctx)
+	level := slog.LevelInfo
+	if err != nil || r.res.Outcome == finding.Failed {
+		level = slog.LevelError
+	}
+	attrs := []any{"outcome", r.res.Outcome, "reason", r.res.Reason, "audit_id", r.res.AuditID}
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
+	}
+	r.log.Log(ctx, level, "reconciled", attrs...)
+	return r.res, err
+}
+
+// run is one reconciliation in progress.
+type run struct {
+	e     *Engine
+	b     Bound
+	t     Target
+	ev    *cloudtrail.Event
+	log   *slog.Logger
+	res   Result
+	owner string
+}
+
+func (r *run) reconcile(ctx context.Context) error {
+	state, plan, done, err := r.observeAndPlan(ctx)
+	if done || err != nil {
+		return err
+	}
+	if plan.Empty() {
+		r.res.Outcome = finding.Compliant
+		return r.resendUnnotified(ctx)
+	}
+	if hold, err := r.e.Audit.ActiveHold(ctx, r.t.ARN, r.e.now()); err != nil {
+		return err
+	} else if hold != nil {
+		r.res.Outcome = finding.Skipped
+		r.res.Reason = fmt.Sprintf("held until %s after revert %s", hold.Until.Format(time.RFC3339), hold.AuditID)
+		return nil
+	}
+	exemptNote, exempted, err := r.exemption(ctx)
+	if err != nil {
+		return err
+	}
+	if exempted {
+		r.res.Outcome, r.res.Reason = finding.Exempted, exemptNote
+		return r.report(ctx, plan, finding.Exempted, exemptNote)
+	}
+	if reason := r.reportOnlyReason(plan); reason != "" {
+		if exemptNote != "" {
+			reason += "; " + exemptNote
+		}
+		r.res.Outcome, r.res.Reason = finding.WouldFix, reason
+		return r.report(ctx, plan, finding.WouldFix, reason)
+	}
+	// Enforce: take the resource, then decide again from what is there now,
+	// so two invocations never interleave their writes.
+	if err := r.lease(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	state, plan, done, err = r.observeAndPlan(ctx)
+	if done || err != nil {
+		return err
+	}
+	_ = state
+	if plan.Empty() {
+		r.res.Outcome = finding.Compliant
+		return nil
+	}
+	return r.apply(ctx, plan, exemptNote)
+}
+
+// observeAndPlan reads live state and plans. done means the run ended
+// quietly (resource gone).
+func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
+	state, err := r.observe(ctx)
+	if err != nil {
+		if awsapi.IsNotFound(err) {
+			r.res.Outcome, r.res.Reason = finding.Skipped, "resource no longer exists"
+			return nil, nil, true, nil
+		}
+		if awsapi.IsTransient(err) {
+			return nil, nil, true, fmt.Errorf("read %s: %w", r.t.ARN, err)
+		}
+		r.res.Outcome, r.res.Reason = finding.Failed, "cannot read the resource: "+err.Error()
+		return nil, nil, true, nil
+	}
+	plan, err := r.b.Rule.Plan(PlanInput{Event: r.ev, Target: r.t, State: state, Config: r.e.Config, Now: r.e.now()})
+	if err != nil {
+		r.res.Outcome, r.res.Reason = finding.Failed, "cannot plan: "+err.Error()
+		return nil, nil, true, nil
+	}
+	r.res.Plan = &plan
+	return state, &plan, false, nil
+}
+
+// observe retries a not-found read for a little while after a fresh event:
+// IAM may not yet serve a role or key the event just created.
+func (r *run) observe(ctx context.Context) (State, error) {
+	wait := r.e.ConsistencyWait
+	if wait == 0 {
+		wait = 3 * time.Second
+	}
+	deadline := r.e.now().Add(wait)
+	delay := 200 * time.Millisecond
+	for {
+		state, err := r.b.Rule.Observe(ctx, r.t)
+		fresh := r.ev != nil && r.e.now().Sub(r.ev.Detail.EventTime) < 2*time.Minute
+		if err == nil || !awsapi.IsNotFound(err) || !fresh || r.e.now().Add(delay).After(deadline) {
+			return state, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func (r *run) reportOnlyReason(p *Plan) string {
+	switch {
+	case p.ReportOnly != "":
+		return p.ReportOnly
+	case r.e.DryRun:
+		return "dry run: nothing is changed"
+	case r.b.Mode != config.Enforce:
+		return "rule is in notify mode: nothing is changed"
+	}
+	return ""
+}
+
+func (r *run) exemption(ctx context.Context) (note string, active bool, err error) {
+	if r.e.Exemptions == nil {
+		return "", false, nil
+	}
+	ex, err := r.e.Exemptions.Exemptions(ctx)
+	if err != nil {
+		return "", false, fmt.Errorf("read exemptions: %w", err)
+	}
+	e, active, found := ex.Lookup(r.b.Rule.Spec().Name, r.t.ARN, r.e.now())
+	switch {
+	case !found:
+		return "", false, nil
+	case active:
+		return fmt.Sprintf("exempted until %s (JST) by approval %s", e.Expires, e.Approval), true, nil
+	}
+	return fmt.Sprintf("exemption %s expired on %s (JST)", e.Approval, e.Expires), false, nil
+}
+
+func (r *run) lease(ctx context.Context) error {
+	r.owner = newOwner()
+	wait := r.e.LeaseWait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	deadline := r.e.now().Add(wait)
+	delay := 100 * time.Millisecond
+	for {
+		err := r.e.Audit.Acquire(ctx, r.t.LeaseKey(), r.owner, r.e.now(), r.e.Config.LeaseDuration)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, audit.ErrLeaseHeld) || r.e.now().Add(delay).After(deadline) {
+			r.owner = ""
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			r.owner = ""
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}
+
+func (r *run) release() {
+	if r.owner == "" {
+		return
+	}
+	// The lease must go even when the invocation's context is done.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.e.Audit.Release(ctx, r.t.LeaseKey(), r.owner); err != nil {
+		r.log.WarnContext(ctx, "lease not released; it expires by itself", "error", err)
+	}
+}
+
+func (r *run) record(p *Plan, status audit.Status, outcome finding.Outcome) *audit.Record {
+	now := r.e.now().UTC()
+	rec := &audit.Record{
+		ID: audit.NewID(now), Resource: r.t.ARN, Kind: r.t.Kind, Region: r.t.Region,
+		Account: r.e.Config.Account, Rule: r.b.Rule.Spec().Name, Mode: string(r.b.Mode),
+		Status: status, Outcome: outcome, Violations: p.Violations, Findings: p.Findings,
+		Actions: p.Actions, BeforeText: p.Before, AfterText: p.After, Before: p.Prior, After: p.Desired,
+		Target: JSON(r.t), Irreversible: p.Irreversible, Created: now,
+	}
+	if r.e.DryRun {
+		rec.Mode = string(config.Notify)
+	}
+	if r.ev != nil {
+		rec.EventID, rec.EventName, rec.EventTime, rec.Actor = r.ev.ID, r.ev.Detail.EventName, r.ev.Detail.EventTime, r.ev.Actor()
+	}
+	return rec
+}
+
+// report records and announces a plan that is not applied.
+func (r *run) report(ctx context.Context, p *Plan, outcome finding.Outcome, reason string) error {
+	rec := r.record(p, audit.Reported, outcome)
+	if err := r.e.Audit.Begin(ctx, rec); err != nil {
+		return err
+	}
+	r.res.AuditID = rec.ID
+	return r.notify(ctx, rec, p, reason)
+}
+
+// apply is the enforce path: audit first, then write, verify, finish, tell.
+func (r *run) apply(ctx context.Context, p *Plan, note string) error {
+	rec := r.record(p, audit.Planned, finding.Fixed)
+	if err := r.e.Audit.Begin(ctx, rec); err != nil {
+		// Nothing is written without its record.
+		return fmt.Errorf("no change made: %w", err)
+	}
+	r.res.AuditID = rec.ID
+	if err := r.b.Rule.Apply(ctx, r.t, p); err != nil {
+		return r.fail(ctx, rec, p, fmt.Errorf("apply: %w", err))
+	}
+	if err := r.verify(ctx); err != nil {
+		return r.fail(ctx, rec, p, err)
+	}
+	if err := r.e.Audit.Finish(ctx, rec, audit.Applied, "", r.e.now()); err != nil {
+		// The write happened and is recorded as planned with its prior state:
+		// revert still works. Say so, and go on to tell people.
+		r.log.ErrorContext(ctx, "change applied but its record stays planned", "audit_id", rec.ID, "error", err)
+	}
+	r.res.Outcome = finding.Fixed
+	r.res.Reason = note
+	return r.notify(ctx, rec, p, note)
+}
+
+func (r *run) fail(ctx context.Context, rec *audit.Record, p *Plan, cause error) error {
+	rec.Outcome = finding.Failed
+	if err := r.e.Audit.Finish(ctx, rec, audit.Failed, cause.Error(), r.e.now()); err != nil {
+		r.log.ErrorContext(ctx, "cannot mark audit record failed", "audit_id", rec.ID, "error", err)
+	}
+	r.res.Outcome, r.res.Reason = finding.Failed, cause.Error()
+	if awsapi.IsTransient(cause) {
+		// Lambda retries; the retry plans from live state again.
+		return cause
+	}
+	return r.notify(ctx, rec, p, cause.Error())
+}
+
+// verify re-reads the resource and re-plans: the fix holds only if the new
+// plan is empty. Reads right after a write may lag, so it tries a few times.
+func (r *run) verify(ctx context.Context) error {
+	var last *Plan
+	for i, delay := 0, 100*time.Millisecond; i < 4; i, delay = i+1, delay*3 {
+		state, err := r.b.Rule.Observe(ctx, r.t)
+		if awsapi.IsNotFound(err) {
+			return nil // deleting it was the fix, or someone else did
+		}
+		if err != nil {
+			return fmt.Errorf("verify: re-read %s: %w", r.t.ARN, err)
+		}
+		p, err := r.b.Rule.Plan(PlanInput{Event: r.ev, Target: r.t, State: state, Config: r.e.Config, Now: r.e.now()})
+		if err != nil {
+			return fmt.Errorf("verify: re-plan %s: %w", r.t.ARN, err)
+		}
+		if p.Empty() || p.ReportOnly != "" {
+			return nil
+		}
+		last = &p
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+	return fmt.Errorf("verify: %s still violates %v after the write", r.t.ARN, last.Violations)
+}
+
+func (r *run) notify(ctx context.Context, rec *audit.Record, p *Plan, reason string) error {
+	if r.e.Notifier == nil {
+		return nil
+	}
+	n := r.notice(ctx, rec, p, reason)
+	if err := r.e.Notifier.Publish(ctx, n); err != nil {
+		// Returned so Lambda retries; the retry finds the resource compliant
+		// and sends this notice from its audit record (resendUnnotified).
+		return fmt.Errorf("notice not sent: %w", err)
+	}
+	if err := r.e.Audit.MarkNotified(ctx, rec); err != nil {
+		r.log.WarnContext(ctx, "notice sent but not marked; a retry may send it again", "audit_id", rec.ID, "error", err)
+	}
+	return nil
+}
+
+func (r *run) notice(ctx context.Context, rec *audit.Record, p *Plan, reason string) *notify.Notice {
+	n := NoticeFromRecord(rec)
+	n.Reason = reason
+	if p != nil && p.Critical {
+		n.Severity = notify.Critical
+	}
+	if r.e.Stacks != nil {
+		n.Stack = r.e.Stacks.Stack(ctx, r.t)
+	}
+	if r.ev != nil && n.Region == "" {
+		n.Region = r.ev.Region
+	}
+	return n
+}
+
+// NoticeFromRecord builds the notice for an audit record; a notice resent
+// after a failed publish is built from the record alone.
+func NoticeFromRecord(rec *audit.Record) *notify.Notice {
+	n := &notify.Notice{
+		AuditID: rec.ID, Rule: rec.Rule, Mode: rec.Mode, Outcome: rec.Outcome, Severity: notify.Warning,
+		Account: rec.Account, Region: rec.Region, EventName: rec.EventName, EventID: rec.EventID,
+		EventTime: rec.EventTime, Actor: rec.Actor, Resource: rec.Resource, Kind: rec.Kind,
+		Name: resourceName(rec), Violations: rec.Violations, Findings: rec.Findings,
+		Actions: rec.Actions, Before: rec.BeforeText, After: rec.AfterText,
+		Irreversible: rec.Irreversible, Reason: rec.Error,
+	}
+	switch rec.Outcome {
+	case finding.Fixed:
+		if len(rec.Before) > 0 && rec.Irreversible == "" {
+			n.RevertCommand = "gcguard revert " + rec.ID
+		}
+	case finding.Failed:
+		n.Severity = notify.Critical
+	case finding.Exempted:
+		n.Severity = notify.Info
+	}
+	return n
+}
+
+func resourceName(rec *audit.Record) string {
+	var t Target
+	_ = json.Unmarshal(rec.Target, &t)
+	switch {
+	case t.AccessKeyID != "":
+		return t.AccessKeyID + " (" + t.User + ")"
+	case t.User != "":
+		return t.User
+	case t.Role != "":
+		return t.Role
+	case t.Bucket != "":
+		return t.Bucket
+	}
+	return rec.Resource
+}
+
+// resendUnnotified sends notices whose publish failed on an earlier try of
+// the same event.
+func (r *run) resendUnnotified(ctx context.Context) error {
+	if r.ev == nil || r.e.Notifier == nil {
+		return nil
+	}
+	recs, err := r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if err := r.notify(ctx, rec, nil, rec.Error); err != nil {
+			return err
+		}
+		r.res.AuditID = rec.ID
+	}
+	return nil
+}
+
+func newOwner() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,54 @@
+// Package notify is the one message model every channel renders: e-mail
+// text (Japanese or English), Slack Block Kit and the Chatbot custom
+// notification, sent as one SNS message with a body per protocol.
+package notify
+
+import (
+	"time"
+
+	"github.com/gcguard/gcguard/shared/cloudtrail"
+	"github.com/gcguard/gcguard/shared/finding"
+)
+
+// Severity orders notices. Critical ones are never grouped, delayed or dropped.
+type Severity string
+
+const (
+	Info     Severity = "info"
+	Warning  Severity = "warning"
+	Critical Severity = "critical"
+)
+
+// Notice is what administrators are told about one resource.
+type Notice struct {
+	AuditID   string          `json:"audit_id,omitempty"`
+	Rule      string          `json:"rule"`
+	Mode      string          `json:"mode"`
+	Severity  Severity        `json:"severity"`
+	Outcome   finding.Outcome `json:"outcome"`
+	Account   string          `json:"account"`
+	Region    string          `json:"region"`
+	EventName string          `json:"event_name,omitempty"`
+	EventID   string          `json:"event_id,omitempty"`
+	EventTime time.Time       `json:"event_time,omitzero"`
+	// Actor is who made the call that caused the notice.
+	Actor      cloudtrail.Actor  `json:"actor"`
+	Resource   string            `json:"resource"` // ARN
+	Kind       string            `json:"kind"`     // access_key, role, bucket, ...
+	Name       string            `json:"name"`     // readable resource name
+	Violations []finding.Code    `json:"violations"`
+	Findings   []finding.Finding `json:"findings,omitempty"`
+	// Actions: what gcguard did (fixed) or would do (would_fix).
+	Actions []string `json:"actions,omitempty"`
+	Before  string   `json:"before,omitempty"`
+	After   string   `json:"after,omitempty"`
+	// Reason explains skipped, exempted, report-only and failed outcomes.
+	Reason       string `json:"reason,omitempty"`
+	Irreversible string `json:"irreversible,omitempty"`
+	// RevertCommand is the exact command that undoes the change, "" when
+	// nothing can be undone.
+	RevertCommand string `json:"revert_command,omitempty"`
+	// Stack is the CloudFormation stack that manages the resource, so the
+	// template is fixed too and the next deploy does not undo the fix.
+	Stack string `json:"stack,omitempty"`
+}

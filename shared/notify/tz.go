@@ -1,0 +1,5 @@
+package notify
+
+import "time"
+
+var jst = time.FixedZone("JST", 9*60*60)
