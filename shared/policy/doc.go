@@ -1,0 +1,96 @@
+// Package policy is gcguard's pure model of IAM policy documents: it
+// parses every form AWS hands policies out in, evaluates conditions the
+// way IAM does, judges who may assume a role, plans the minimal rewrite of
+// an overbroad trust policy and validates what it writes against the
+// trust-policy grammar IAM enforces. No SDK, no network.
+//
+// # Forms
+//
+// Parse accepts plain JSON, URL-encoded JSON (iam:GetRole/ListRoles,
+// decoded once with path unescaping so "+" stays "+") and a JSON string
+// holding the JSON (CloudTrail's assumeRolePolicyDocument). Statement,
+// Principal values, Action, Resource and condition values may each be a
+// string or a list; condition values may be strings, booleans or numbers.
+// Unknown members are kept verbatim and statement order is preserved, so a
+// rewrite changes only what it means to. Minify writes a stable member
+// order (Version, Id, Statement; Sid, Effect, Principal, NotPrincipal,
+// Action, NotAction, Resource, NotResource, Condition) without whitespace,
+// the form IAM measures against size quotas.
+//
+// # Verdicts (AnalyzeTrust)
+//
+// Each principal of each Allow statement that grants an assume action is
+// judged together with the statement's conditions. A condition counts
+// only if it really narrows: positive operators (StringEquals[IgnoreCase],
+// StringLike, ArnEquals, ArnLike, or their ForAnyValue: forms) without
+// …IfExists. Negated operators only remove the principals they name,
+// …IfExists passes when the key is missing and ForAllValues: is vacuously
+// true over a missing key, so none of them pins anyone. Policy variables
+// are variables only under Version 2012-10-17; a value holding one pins
+// nothing. Violations carry finding code trust_policy_overbroad with the
+// kind leading the reason ("public: …"); FindingKind extracts it.
+//
+//   - public: "*", {"AWS":"*"}, {"AWS":["*"]}, an ARN with a wildcard
+//     account, or Allow with NotPrincipal, with no condition pinning the
+//     caller (aws:PrincipalArn, aws:PrincipalAccount, aws:userid with a
+//     fixed unique ID). sts:ExternalId does not make "*" safe.
+//   - foreign_account: an account, principal or identity provider of an
+//     account that is neither this one nor in TrustedAccounts (also when
+//     aws:PrincipalArn/aws:PrincipalAccount name such accounts).
+//   - org_wide: pinned only by aws:PrincipalOrgID/aws:PrincipalOrgPaths of
+//     an organization other than TrustedOrg (GCAS's organization holds
+//     thousands of other vendors' accounts).
+//   - account_wide: this account (bare ID, :root, or "*" with
+//     aws:PrincipalAccount = this account) with no condition that pins
+//     principals. aws:userid "*:name" pins only the caller-chosen session
+//     name and does not count; "AROA…:*" (a role's unique ID) does. A
+//     specific principal (the GCAS SwitchOnlyRole with aws:userid
+//     "*:<user>@lg.id.cloud.go.jp") is fine; the GCAS SSO account must be
+//     listed in TrustedAccounts when the role lives there.
+//   - federated_unrestricted: an identity provider without its identity
+//     claim. GitHub Actions needs sub (owner fixed: "repo:org/…") or one of
+//     repository, repository_id, job_workflow_ref (exposed by STS since
+//     2026) or repository_owner(_id); aud alone is the known vulnerable
+//     pattern. Cognito needs an exact cognito-identity.amazonaws.com:aud.
+//     EKS needs sub. Other OIDC providers need sub, or an aud other than
+//     the generic sts.amazonaws.com. SAML providers of this or a trusted
+//     account are fine without conditions: the account's IdP decides which
+//     roles its assertions name, and SAML:aud only checks the endpoint.
+//
+// Findings that are not violations, with their own codes:
+//
+//   - service_no_source: a service principal without aws:SourceAccount or
+//     aws:SourceArn (confused deputy). Reported, never rewritten.
+//   - unsure: something the analysis cannot judge with certainty — an
+//     unknown principal type or malformed principal, CanonicalUser, an
+//     unknown operator or element, a duplicate member, an Effect other than
+//     Allow/Deny, aws:userid pinning a unique ID under Principal "*", or a
+//     conditional Deny (or Deny with NotPrincipal) that may already remove
+//     the principals judged overbroad. Unsure policies are never rewritten.
+//
+// An unconditional Deny removes exactly the principals it names (or
+// everyone, for "*"), for the assume actions it covers.
+//
+// # Rewrites (PlanTrust)
+//
+// The minimal change per principal: public, foreign, untrusted-org and
+// unrestricted federated principals are dropped, and a statement left with
+// no principal goes. An account-wide account principal stays and gains
+// ArnLike aws:PrincipalArn = AllowedPrincipals (default this account's SSO
+// roles, arn:aws:iam::<acct>:role/aws-reserved/sso.amazonaws.com/*) so GCAS
+// switch-role keeps working; it moves into its own statement when the
+// statement also names principals that are fine, so the condition binds
+// only it. Allowed principals that could assume through a dropped
+// principal ("*", say) keep that path: the statement keeps the account
+// principal restricted to exactly those. If nothing is left, a statement
+// with Sid GcguardQuarantine names a role ARN that cannot exist. Owner
+// conditions, actions, Sids and unknown members are kept; conditions are
+// only ever added (ANDed), so nobody gains access.
+//
+// The result is minified, must fit the account's trust-policy size quota,
+// must pass ValidateTrust and must analyze clean; otherwise PlanTrust
+// returns an error saying why. Planning its own output again changes
+// nothing. Never rewritten: unsure analyses, service_no_source findings,
+// and policies holding content IAM rejects in trust policies (the plan is
+// then report-only with the reason).
+package policy
