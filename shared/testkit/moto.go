@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +32,7 @@ type Moto struct {
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	log      *tailBuffer
+	client   *http.Client // own transport: Stop drops its idle connections
 	stopOnce sync.Once
 }
 
@@ -104,7 +106,10 @@ func startMoto(ctx context.Context, c motoCommand) (*Moto, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", c.name, err)
 	}
-	m := &Moto{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, exited: make(chan struct{}), log: log}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	m := &Moto{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, exited: make(chan struct{}), log: log,
+		client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 	go func() { _ = cmd.Wait(); close(m.exited) }()
 
 	if err := m.waitReady(ctx); err != nil {
@@ -115,12 +120,15 @@ func startMoto(ctx context.Context, c motoCommand) (*Moto, error) {
 }
 
 func (m *Moto) waitReady(ctx context.Context) error {
-	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.endpoint+"/moto-api/", nil)
-		if resp, err := client.Do(req); err == nil {
+		attempt, cancel := context.WithTimeout(ctx, 2*time.Second)
+		req, _ := http.NewRequestWithContext(attempt, http.MethodGet, m.endpoint+"/moto-api/", nil)
+		resp, err := m.client.Do(req)
+		cancel()
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			return nil
 		}
@@ -145,7 +153,10 @@ func (m *Moto) Log() string { return string(m.log.Bytes()) }
 
 // Stop kills moto and everything it started; safe to call more than once.
 func (m *Moto) Stop() {
-	m.stopOnce.Do(func() { stopGroup(m.cmd, m.exited, 3*time.Second) })
+	m.stopOnce.Do(func() {
+		stopGroup(m.cmd, m.exited, 3*time.Second)
+		m.client.CloseIdleConnections()
+	})
 }
 
 // Reset wipes every resource moto holds (POST /moto-api/reset).
@@ -156,11 +167,12 @@ func (m *Moto) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := m.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("reset moto at %s: %w", m.endpoint, err)
 	}
 	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("reset moto at %s: %s", m.endpoint, resp.Status)
 	}

@@ -46,6 +46,7 @@ type Proxy struct {
 	endpoint string
 	srv      *http.Server
 	rp       *httputil.ReverseProxy
+	upConns  *http.Transport
 	served   chan struct{}
 
 	mu    sync.Mutex
@@ -67,7 +68,11 @@ func StartProxy(upstream string) (*Proxy, error) {
 		return nil, fmt.Errorf("start proxy: %w", err)
 	}
 	p := &Proxy{upstream: u, endpoint: "http://" + l.Addr().String(), served: make(chan struct{})}
+	// Its own transport, so Close can drop the idle connections to moto.
+	p.upConns = http.DefaultTransport.(*http.Transport).Clone()
+	p.upConns.Proxy = nil
 	p.rp = &httputil.ReverseProxy{
+		Transport: p.upConns,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host // signed; moto routes by the credential scope
@@ -99,6 +104,7 @@ func (p *Proxy) Config(ctx context.Context, region string) (aws.Config, error) {
 func (p *Proxy) Close() {
 	_ = p.srv.Close()
 	<-p.served
+	p.upConns.CloseIdleConnections()
 }
 
 // SetFault installs a hook asked about every call before it is forwarded;
