@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -29,11 +30,7 @@ func TestMain(m *testing.M) { os.Exit(testkit.MotoMain(m, &moto)) }
 func proxied(t *testing.T) (*testkit.Proxy, aws.Config) {
 	t.Helper()
 	moto.ResetT(t)
-	p, err := testkit.StartProxy(moto.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p := moto.StartProxyT(t)
 	cfg, err := p.Config(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -284,5 +281,27 @@ func TestFaultResetAndDelay(t *testing.T) {
 	calls := p.Calls()
 	if len(calls) != 2 || calls[1].Injected || calls[1].Status != 200 {
 		t.Errorf("calls = %+v", calls)
+	}
+}
+
+// TestEnvDrivesDefaultConfig checks that Env is all a function's
+// config.LoadDefaultConfig needs to reach moto (through the proxy here).
+func TestEnvDrivesDefaultConfig(t *testing.T) {
+	p, _ := proxied(t)
+	t.Setenv("AWS_PROFILE", "no-such-profile") // Env must override a developer's profile
+	for _, kv := range p.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(p.Calls()); !slices.Equal(got, []string{"sts:GetCallerIdentity"}) {
+		t.Errorf("calls = %v", got)
 	}
 }

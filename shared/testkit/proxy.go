@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -228,3 +229,18 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// StartProxyT starts a recording proxy to m for the length of t, or skips t
+// when MotoMain ran without moto.
+func (m *Moto) StartProxyT(t testing.TB) *Proxy {
+	t.Helper()
+	if m == nil {
+		t.Skipf("moto is not available (%s=1)", AllowNoMotoEnv)
+	}
+	p, err := StartProxy(m.endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
