@@ -75,7 +75,7 @@ func StartFunction(ctx context.Context, bin string, env []string) (*Function, er
 
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultInvokeLimit)
+		ctx, cancel = context.WithTimeout(ctx, DefaultInvokeTimeout)
 		defer cancel()
 	}
 	select {
@@ -119,7 +119,9 @@ func lambdaBaseEnv(bin string) []string {
 //
 // The error is a *FunctionError when the function reported one; otherwise
 // it says the process exited (with the tail of its output) or ctx ended.
-// After a timeout the function may still be busy with the event: stop it.
+// After a timeout the function is still busy with the event; its late
+// answer is refused, on which aws-lambda-go exits, as Lambda would recycle
+// a timed-out sandbox. Start a new Function to go on.
 func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -151,7 +153,7 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 }
 
 // DefaultInvokeTimeout bounds an Invoke whose context has no deadline.
-const DefaultInvokeTimeout = defaultInvokeLimit
+const DefaultInvokeTimeout = 60 * time.Second
 
 func (f *Function) exitError() error {
 	return fmt.Errorf("%w (%v)\n%s", errProcessExited, f.waitErr, f.logTail())

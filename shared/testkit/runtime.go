@@ -21,16 +21,15 @@ import (
 // answers 200 with the event and the invocation headers; POST response,
 // error and init/error answer 202 (the client treats anything else as fatal).
 const (
-	runtimePrefix      = "/2018-06-01/runtime/"
-	hdrRequestID       = "Lambda-Runtime-Aws-Request-Id"
-	hdrDeadlineMS      = "Lambda-Runtime-Deadline-Ms"
-	hdrFunctionARN     = "Lambda-Runtime-Invoked-Function-Arn"
-	hdrTraceID         = "Lambda-Runtime-Trace-Id"
-	hdrErrorType       = "Lambda-Runtime-Function-Error-Type"
-	trailerErrorType   = "Lambda-Runtime-Function-Error-Type"
-	trailerErrorBody   = "Lambda-Runtime-Function-Error-Body"
-	maxRuntimePayload  = 6 << 20 // Lambda's synchronous payload limit
-	defaultInvokeLimit = 60 * time.Second
+	runtimePrefix     = "/2018-06-01/runtime/"
+	hdrRequestID      = "Lambda-Runtime-Aws-Request-Id"
+	hdrDeadlineMS     = "Lambda-Runtime-Deadline-Ms"
+	hdrFunctionARN    = "Lambda-Runtime-Invoked-Function-Arn"
+	hdrTraceID        = "Lambda-Runtime-Trace-Id"
+	hdrErrorType      = "Lambda-Runtime-Function-Error-Type"
+	trailerErrorType  = "Lambda-Runtime-Function-Error-Type"
+	trailerErrorBody  = "Lambda-Runtime-Function-Error-Body"
+	maxRuntimePayload = 6 << 20 // Lambda's synchronous payload limit
 )
 
 // FunctionError is an error the function itself reported through
