@@ -37,10 +37,17 @@ var transientCodes = map[string]bool{
 	"TransactionInProgressException": true, "PriorRequestNotComplete": true,
 }
 
+// ErrGone says a resource named by an event is not there (any more). Rules
+// wrap it when a list, not a get, shows the absence.
+var ErrGone = errors.New("resource not found")
+
 // Classify sorts an error into Permanent, NotFound or Transient.
 func Classify(err error) Class {
 	if err == nil {
 		return Permanent
+	}
+	if errors.Is(err, ErrGone) {
+		return NotFound
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {

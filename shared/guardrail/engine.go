@@ -265,6 +265,10 @@ func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
 		r.res.Outcome, r.res.Reason = finding.Failed, "cannot read the resource: "+err.Error()
 		return nil, nil, true, nil
 	}
+	if res, ok := state.(Resolver); ok {
+		r.t = res.Resolve(r.t)
+		r.res.Target = r.t
+	}
 	plan, err := r.b.Rule.Plan(PlanInput{Event: r.ev, Target: r.t, State: state, Config: r.e.Config, Now: r.e.now()})
 	if err != nil {
 		r.res.Outcome, r.res.Reason = finding.Failed, "cannot plan: "+err.Error()

@@ -70,6 +70,12 @@ func (t Target) LeaseKey() string {
 // State is a rule's view of live state, JSON-marshalable for the audit trail.
 type State any
 
+// Resolver is implemented by states that learn more about the target than
+// the event could say (an IAM user's path, and so its exact ARN).
+type Resolver interface {
+	Resolve(t Target) Target
+}
+
 // PlanInput is everything Plan may look at.
 type PlanInput struct {
 	Event  *cloudtrail.Event // nil when the sweep, not an event, asks

@@ -150,3 +150,11 @@ func toAny(ss []string) []any {
 	}
 	return out
 }
+
+// EnginePermissions are what every rule function needs beyond its rule's
+// own, apart from the resources the stack itself creates (audit table,
+// topic, exemptions parameter, keys), which the CDK app grants by ARN.
+// DescribeStackResources takes no resource-level permission.
+var EnginePermissions = []Permission{
+	{Actions: []string{"cloudformation:DescribeStackResources"}, Resources: []string{"*"}},
+}

@@ -1,0 +1,86 @@
+package guardrail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/finding"
+)
+
+// ErrNotRevertible says a record's change cannot be undone.
+var ErrNotRevertible = errors.New("cannot be reverted")
+
+// RevertStore is the part of the audit store a revert needs.
+type RevertStore interface {
+	Auditor
+	Get(ctx context.Context, id string) (*audit.Record, error)
+	MarkReverted(ctx context.Context, r *audit.Record, revertID string) error
+	PlaceHold(ctx context.Context, h audit.Hold) error
+}
+
+// Revert undoes the change recorded as id: it records the revert first,
+// restores the prior state through the rule, and places a hold so the
+// guardrail does not immediately undo the revert. by names who asked.
+func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string) (*audit.Record, string, error) {
+	rec, err := store.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case rec.RevertedBy != "":
+		return nil, "", fmt.Errorf("audit record %s was already reverted by %s", id, rec.RevertedBy)
+	case rec.RevertOf != "":
+		return nil, "", fmt.Errorf("audit record %s is itself a revert: %w", id, ErrNotRevertible)
+	case rec.Status != audit.Applied && rec.Status != audit.Planned:
+		return nil, "", fmt.Errorf("audit record %s is %s: only applied changes can be reverted: %w", id, rec.Status, ErrNotRevertible)
+	case rec.Irreversible != "":
+		return nil, "", fmt.Errorf("audit record %s: %s: %w", id, rec.Irreversible, ErrNotRevertible)
+	}
+	var rule Rule
+	for _, b := range e.Rules {
+		if b.Rule.Spec().Name == rec.Rule {
+			rule = b.Rule
+		}
+	}
+	if rule == nil {
+		return nil, "", fmt.Errorf("audit record %s belongs to rule %s, which this gcguard does not run", id, rec.Rule)
+	}
+	rv, ok := rule.(Reverter)
+	if !ok {
+		return nil, "", fmt.Errorf("rule %s: %w", rec.Rule, ErrNotRevertible)
+	}
+	if !json.Valid(rec.Target) {
+		return nil, "", fmt.Errorf("audit record %s has no readable target", id)
+	}
+	now := e.now().UTC()
+	back := &audit.Record{
+		ID: audit.NewID(now), Resource: rec.Resource, Kind: rec.Kind, Region: rec.Region, Account: rec.Account,
+		Rule: rec.Rule, Mode: "revert", Status: audit.Planned, Outcome: finding.Fixed, Violations: rec.Violations,
+		Actions: []string{"restore the state recorded in " + id}, BeforeText: rec.AfterText, AfterText: rec.BeforeText,
+		Before: rec.After, After: rec.Before, Target: rec.Target, RevertOf: id, Created: now,
+	}
+	back.Actor.Kind, back.Actor.Name = "operator", by
+	// Hold first: between restoring and holding, an event would undo the revert.
+	hold := audit.Hold{Resource: rec.Resource, Until: now.Add(e.Config.HoldDuration), AuditID: back.ID, By: by}
+	if err := store.PlaceHold(ctx, hold); err != nil {
+		return nil, "", err
+	}
+	if err := store.Begin(ctx, back); err != nil {
+		return nil, "", fmt.Errorf("no change made: %w", err)
+	}
+	what, err := rv.Revert(ctx, rec)
+	if err != nil {
+		_ = store.Finish(ctx, back, audit.Failed, err.Error(), e.now())
+		return back, "", fmt.Errorf("revert %s: %w", id, err)
+	}
+	if err := store.Finish(ctx, back, audit.Applied, "", e.now()); err != nil {
+		return back, what, err
+	}
+	if err := store.MarkReverted(ctx, rec, back.ID); err != nil {
+		return back, what, err
+	}
+	return back, what + fmt.Sprintf("; gcguard leaves %s alone until %s", rec.Resource, hold.Until.Format("2006-01-02 15:04:05 MST")), nil
+}
