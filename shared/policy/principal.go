@@ -95,6 +95,9 @@ func classifyAWS(v string) awsPrincipal {
 		// arn:aws:iam::*:root and friends: IAM rejects them in trust
 		// policies; read literally, they name every account.
 		ap.kind, ap.account = awsAnyone, ""
+		if res == "root" {
+			ap.arn = "" // every account as a whole: every principal
+		}
 	case !isAccountID(acct):
 		ap.kind = awsInvalid
 	case res == "root":

@@ -446,8 +446,25 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		return j
 	}
 
-	// 2. aws:PrincipalAccount with literal account IDs.
-	for _, set := range ps.account {
+	// 2. aws:PrincipalAccount with literal account IDs; an
+	// aws:PrincipalArn like "arn:aws:iam::111111111111:role/*" pins no
+	// principal but still pins the account.
+	acctSets := ps.account
+	for _, set := range ps.principalArn {
+		derived := make([]pinValue, 0, len(set))
+		for _, pv := range set {
+			acct, literal := patternAccount(pv.text)
+			if !literal {
+				derived = nil
+				break
+			}
+			derived = append(derived, pinValue{text: acct})
+		}
+		if derived != nil {
+			acctSets = append(acctSets, derived)
+		}
+	}
+	for _, set := range acctSets {
 		literal := true
 		var accts []string
 		for _, pv := range set {
@@ -485,7 +502,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 			return j
 		}
 		j.kind = KindAccountWide
-		j.reason = "aws:PrincipalAccount allows every IAM principal of this account"
+		j.reason = "conditions limit it to this account only, which still lets every IAM principal of it assume"
 		return j
 	}
 
