@@ -135,11 +135,10 @@ func evalEntry(op Operator, e ConditionEntry, ctx Context, version string) (bool
 	present = present && len(vals) > 0
 	if op.Base == "Null" {
 		for _, v := range e.Values {
-			want := strings.EqualFold(v.Text, "true")
-			if want != present {
-				continue
+			// Null true: the key is absent; Null false: it is present.
+			if strings.EqualFold(v.Text, "true") != present {
+				return true, nil
 			}
-			return true, nil
 		}
 		return false, nil
 	}

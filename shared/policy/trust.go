@@ -378,7 +378,10 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		return j
 	}
 	principalAcct := ap.account
-	partitionOK := ap.partition == "" || ap.partition == opt.Partition
+	if ap.partition == "" { // bare IDs and "*" live in the configured partition
+		ap.partition = opt.Partition
+	}
+	partitionOK := ap.partition == opt.Partition
 
 	// Which principal-ARN pin values could this principal satisfy?
 	covers := func(pv pinValue) bool {
@@ -396,7 +399,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		var out []string
 		for _, acct := range accts {
 			if !partitionOK || !opt.trusted(acct) {
-				out = append(out, acct)
+				out = append(out, a.accountLabel(ap.partition, acct))
 			}
 		}
 		return out
@@ -528,7 +531,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		return j
 	case awsAccount:
 		if !partitionOK || !opt.trusted(principalAcct) {
-			j.kind, j.accounts = KindForeignAccount, []string{principalAcct}
+			j.kind, j.accounts = KindForeignAccount, []string{a.accountLabel(ap.partition, principalAcct)}
 			j.reason = "account " + principalAcct + " is neither this account nor trusted"
 			return j
 		}
@@ -545,7 +548,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		return j
 	default: // awsSpecific
 		if !partitionOK || !opt.trusted(principalAcct) {
-			j.kind, j.accounts = KindForeignAccount, []string{principalAcct}
+			j.kind, j.accounts = KindForeignAccount, []string{a.accountLabel(ap.partition, principalAcct)}
 			j.reason = "principal of account " + principalAcct + ", which is neither this account nor trusted"
 			return j
 		}
@@ -639,7 +642,7 @@ func (a *trustAnalysis) judgeFederated(v string, ps *pins) judgement {
 	}
 	if kind == "saml" || kind == "oidc" {
 		if !isAccountID(acct) || part != a.opt.Partition || !a.opt.trusted(acct) {
-			j.kind, j.accounts = KindForeignAccount, []string{acct}
+			j.kind, j.accounts = KindForeignAccount, []string{a.accountLabel(part, acct)}
 			j.reason = "identity provider of account " + acct + ", which is neither this account nor trusted"
 			return j
 		}
@@ -715,6 +718,16 @@ func githubClaimNarrow(claim string, v pinValue) bool {
 		return i > 0
 	}
 	return false
+}
+
+// accountLabel names an account for ExternalAccounts: the bare ID in this
+// partition, "<partition>:<ID>" in another (the same digits there are a
+// different account).
+func (a *trustAnalysis) accountLabel(partition, acct string) string {
+	if partition == a.opt.Partition {
+		return acct
+	}
+	return partition + ":" + acct
 }
 
 func uniqSorted(s []string) []string {
