@@ -13,15 +13,15 @@ func cond(t *testing.T, js string) *Condition {
 
 func TestEvaluate(t *testing.T) {
 	ctx := Context{
-		"aws:PrincipalArn":      {"arn:aws:iam::111111111111:role/app-web"},
-		"aws:userid":            {"AROAEXAMPLE:alice@lg.id.cloud.go.jp"},
+		"aws:PrincipalArn":       {"arn:aws:iam::111111111111:role/app-web"},
+		"aws:userid":             {"AROAEXAMPLE:alice@lg.id.cloud.go.jp"},
 		"aws:MultiFactorAuthAge": {"120"},
-		"aws:CurrentTime":       {"2025-06-01T00:00:00Z"},
-		"aws:SecureTransport":   {"true"},
-		"aws:SourceIp":          {"203.0.113.7"},
-		"aws:TagKeys":           {"team", "env"},
-		"aws:RequestTag/blob":   {"QmluYXJ5"},
-		"aws:username":          {"app-web"},
+		"aws:CurrentTime":        {"2025-06-01T00:00:00Z"},
+		"aws:SecureTransport":    {"true"},
+		"aws:SourceIp":           {"203.0.113.7"},
+		"aws:TagKeys":            {"team", "env"},
+		"aws:RequestTag/blob":    {"QmluYXJ5"},
+		"aws:username":           {"app-web"},
 	}
 	cases := []struct {
 		name    string

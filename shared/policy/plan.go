@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,7 +186,7 @@ func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
 	}
 
 	// Walk the principals in written order, matching judgements one by one.
-	var restore []string
+	var restore, scoped []string
 	var acctValues []string
 	accountWide := false
 	kept := &Principal{}
@@ -199,6 +200,7 @@ func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
 		case j.kind == KindAccountWide:
 			accountWide = true
 			acctValues = append(acctValues, p.root())
+			scoped = append(scoped, j.overlap...)
 		default:
 			kept.Wildcard = true
 		}
@@ -212,8 +214,11 @@ func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
 				case dropKind(j.kind):
 					p.change("dropped principal %s from %s (%s)", v, label, j.kind)
 					restore = append(restore, j.overlap...)
+				case j.kind == KindAccountWide && len(j.overlap) == 0:
+					p.change("dropped principal %s from %s (%s, and covers no allowed principal)", v, label, j.kind)
 				case j.kind == KindAccountWide:
 					accountWide = true
+					scoped = append(scoped, j.overlap...)
 					if isAccountID(v) || strings.HasSuffix(v, ":root") && classifyAWS(v).kind == awsAccount {
 						acctValues = append(acctValues, v)
 					} else {
@@ -231,17 +236,13 @@ func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
 	}
 	hasOther := kept.Wildcard || len(kept.Entries) > 0
 
+	// The account principal is restricted to the allowed principals it
+	// covered (account-wide) or that could assume through dropped ones,
+	// in configuration order.
 	var patterns []string
-	if accountWide {
-		patterns = p.opt.AllowedPrincipals
-	} else {
-		for _, a := range p.opt.AllowedPrincipals {
-			for _, r := range restore {
-				if a == r {
-					patterns = append(patterns, a)
-					break
-				}
-			}
+	for _, a := range p.opt.AllowedPrincipals {
+		if slices.Contains(scoped, a) || slices.Contains(restore, a) {
+			patterns = append(patterns, a)
 		}
 	}
 	if len(patterns) == 0 {

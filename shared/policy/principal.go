@@ -98,7 +98,7 @@ func classifyAWS(v string) awsPrincipal {
 		if res == "root" {
 			ap.arn = "" // every account as a whole: every principal
 		}
-	case !isAccountID(acct):
+	case !isAccountID(acct) || res == "":
 		ap.kind = awsInvalid
 	case res == "root":
 		ap.kind = awsAccount

@@ -506,6 +506,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		}
 		j.kind = KindAccountWide
 		j.reason = "conditions limit it to this account only, which still lets every IAM principal of it assume"
+		j.overlap = a.scopeOverlap(ap)
 		return j
 	}
 
@@ -545,6 +546,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		}
 		j.kind = KindAccountWide
 		j.reason = "every IAM principal of this account may assume (no condition pins the caller)"
+		j.overlap = a.scopeOverlap(ap)
 		return j
 	default: // awsSpecific
 		if !partitionOK || !opt.trusted(principalAcct) {
@@ -555,6 +557,23 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		j.reason = "specific principal"
 		return j
 	}
+}
+
+// scopeOverlap returns the allowed patterns an account-wide principal
+// covers: all of its account's for "*", a bare ID or :root; for a pattern
+// such as arn:aws:iam::111111111111:user/*, only those it intersects.
+func (a *trustAnalysis) scopeOverlap(ap awsPrincipal) []string {
+	_, _, _, _, res, _ := arnParts(ap.arn)
+	return a.allowedOverlap(func(p string) bool {
+		switch {
+		case ap.kind == awsAnyone && ap.arn == "":
+			return true
+		case ap.kind == awsAccount && (ap.arn == "" || res == "root"):
+			return accountMatches(p, ap.account)
+		default:
+			return globsIntersect(ap.arn, p)
+		}
+	})
 }
 
 // accountsAllow reports whether every aws:PrincipalAccount key admits the

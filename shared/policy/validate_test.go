@@ -21,7 +21,7 @@ func TestValidateTrust(t *testing.T) {
 	}
 	bad := map[string]string{
 		`{"Statement":[]}`: "Statement is missing or empty",
-		`{"Version":"2012-10-18","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`:                                     "Version",
+		`{"Version":"2012-10-18","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`:                                    "Version",
 		`{"Statement":[{"Effect":"allow","Principal":"*","Action":"sts:AssumeRole"}]}`:                                                           "Effect must be",
 		`{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`:                                     "NotPrincipal",
 		`{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`:                                                                           "Principal is missing",
@@ -30,7 +30,7 @@ func TestValidateTrust(t *testing.T) {
 		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:group/g"},"Action":"sts:AssumeRole"}]}`:                   "does not name",
 		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}`:                                                     "not an action",
 		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}`:                                    "Resource",
-		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"}}]}`:                                                                              "Action is missing",
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"}}]}`:                                                                             "Action is missing",
 		`{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"abc"},"Action":"sts:AssumeRole"}]}`:                                       "not allowed in a trust policy",
 		`{"Statement":[{"Effect":"Allow","Principal":{"Service":"*"},"Action":"sts:AssumeRole"}]}`:                                               "not a service principal",
 		`{"Statement":[{"Effect":"Allow","Principal":{"Federated":"*"},"Action":"sts:AssumeRole"}]}`:                                             "wildcard",
