@@ -15,7 +15,7 @@ const (
 	SlackHeaderMax  = 150   // a header block's plain_text
 	SlackBlocksMax  = 50    // blocks per message
 	SlackContextMax = 10    // elements per context block
-	SlackMessageMax = 12000 // all text of one message; Slack rejects ~13k with msg_blocks_too_long
+	SlackMessageMax = 11000 // all text of one message: Slack answers msg_blocks_too_long near 13k, and JSON escapes add more
 	slackFallback   = 300   // the notification fallback "text"
 )
 

@@ -33,16 +33,16 @@ type words struct {
 	mode          map[string]string
 
 	// Section headings and labels.
-	hWhat, hWho, hWrong, hDid, hUndo, hStack                   string
-	account, region, event, eventID, when, resource, name, res string
-	outcomeLabel, modeLabel, severityLabel, reason, before, after  string
-	auditID, revertCmd, cannotUndo, details, statement         string
-	sweep, noEvent, unknownActor, role                         string
+	hWhat, hWho, hWrong, hDid, hUndo, hStack                      string
+	account, region, event, eventID, when, resource, name, res    string
+	outcomeLabel, modeLabel, severityLabel, reason, before, after string
+	auditID, revertCmd, cannotUndo, details, statement            string
+	sweep, noEvent, unknownActor, role                            string
 
 	// Phrases.
 	didFixed, wouldFix, compliantNote, exemptedNote, skippedNote, failedNote string
-	revertHow, revertHold, nothingToUndo, failedUndo, noPrior               string
-	stackNote, noViolations, truncated, footer                              string
+	revertHow, revertHold, nothingToUndo, failedUndo, noPrior                string
+	stackNote, noViolations, truncated, footer                               string
 
 	// Digests.
 	digestHead, digestWindow, digestCapped, digestMore, digestWhere string
@@ -97,9 +97,9 @@ var ja = &words{
 		finding.BucketKeyWrong: "デフォルト暗号化のKMSキーが許可されたカスタマーマネージドキーではないか、S3バケットキーが有効になっていません。",
 		finding.BucketPolicyMissingTLSDeny: "バケットポリシーに、TLS（HTTPS）を使わないアクセスや別の暗号化方式でのアップロードを拒否する文がありません。" +
 			"暗号化されていない通信でデータを読み書きできます。",
-		finding.BucketPublic:   "バケットポリシーが、誰でも（または条件で絞り込まれていない他者が）アクセスできる許可を含んでいます。",
+		finding.BucketPublic:    "バケットポリシーが、誰でも（または条件で絞り込まれていない他者が）アクセスできる許可を含んでいます。",
 		finding.BucketACLPublic: "バケットのACLが、全員（AllUsers）または認証済みのすべてのAWSユーザー（AuthenticatedUsers）に権限を与えています。",
-		finding.BucketPABOff:   "バケットのパブリックアクセスブロック（4つの設定）がすべて有効にはなっていません。",
+		finding.BucketPABOff:    "バケットのパブリックアクセスブロック（4つの設定）がすべて有効にはなっていません。",
 		finding.AccountPABOff: "アカウント全体のS3パブリックアクセスブロック（4つの設定）がすべて有効にはなっていません。" +
 			"どのバケットでも公開設定ができる状態です。",
 		finding.RequestParametersOmitted: "CloudTrailの記録が大きすぎたため、リクエストの内容が省略されていました。" +
@@ -182,7 +182,7 @@ var en = &words{
 		finding.AccessKeyReactivated: "An inactive access key was made active again. Access keys without approval may not be used.",
 		finding.RootAccessKeyCreated: "An access key was created for the root user. A root key can do everything in the account and no policy can restrict it. " +
 			"Only the root user can delete it; gcguard cannot.",
-		finding.IAMUserCreated: "An IAM user was created. IAM users are not used on the Government Cloud (people use GCAS SSO, programs use IAM roles).",
+		finding.IAMUserCreated:      "An IAM user was created. IAM users are not used on the Government Cloud (people use GCAS SSO, programs use IAM roles).",
 		finding.LoginProfileCreated: "A console password (login profile) was set for an IAM user. It is a way to sign in that bypasses GCAS SSO.",
 		finding.TrustPolicyOverbroad: "The role's trust policy does not narrow down who may assume the role (anyone, other accounts, the whole organization, " +
 			"everyone in this account, or a federated provider without an identity condition). People it was not meant for can use the role's permissions.",
@@ -194,7 +194,7 @@ var en = &words{
 		finding.BucketPublic:    "The bucket policy grants access to anyone (or to others not narrowed down by a condition).",
 		finding.BucketACLPublic: "The bucket ACL grants permissions to everyone (AllUsers) or to every AWS user (AuthenticatedUsers).",
 		finding.BucketPABOff:    "Not all four Block Public Access settings of the bucket are on.",
-		finding.AccountPABOff: "Not all four account-level S3 Block Public Access settings are on. Any bucket in the account can be made public.",
+		finding.AccountPABOff:   "Not all four account-level S3 Block Public Access settings are on. Any bucket in the account can be made public.",
 		finding.RequestParametersOmitted: "The CloudTrail record was too large and its request parameters were omitted. " +
 			"gcguard judged from the resource's current configuration, not from the event.",
 	},
