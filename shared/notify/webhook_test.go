@@ -265,10 +265,10 @@ func TestWebhookURLNeverInErrors(t *testing.T) {
 
 func TestParseWebhookSecret(t *testing.T) {
 	good := map[string]string{
-		"https://hooks.slack.com/services/T0/B0/x":                     "https://hooks.slack.com/services/T0/B0/x",
+		"https://hooks.slack.com/services/T0/B0/x":                    "https://hooks.slack.com/services/T0/B0/x",
 		` {"webhook_url":"https://hooks.slack.com/services/T0/B0/x"}`: "https://hooks.slack.com/services/T0/B0/x",
 		`{"url":"https://hooks.slack.com/services/T0/B0/y"}`:          "https://hooks.slack.com/services/T0/B0/y",
-		"http://127.0.0.1:8080/hook":                                   "http://127.0.0.1:8080/hook",
+		"http://127.0.0.1:8080/hook":                                  "http://127.0.0.1:8080/hook",
 	}
 	for in, want := range good {
 		if got, err := notify.ParseWebhookSecret(in); err != nil || got != want {
