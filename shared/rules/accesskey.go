@@ -256,3 +256,24 @@ func (r *AccessKey) Revert(ctx context.Context, rec *audit.Record) (string, erro
 	}
 	return fmt.Sprintf("access key %s of %s set back to %s", t.AccessKeyID, t.User, before["status"]), nil
 }
+
+// Explain judges the event alone.
+func (*AccessKey) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.Config) guardrail.Explanation {
+	switch {
+	case t.Kind == KindRootAccessKey:
+		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.RootAccessKeyCreated},
+			Reason: "the root user created an access key: only the root user can remove it; gcguard sends a critical notice"}
+	case t.AccessKeyID == "":
+		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.RequestParametersOmitted},
+			Reason: "CloudTrail omitted the parameters: gcguard reports and touches no key"}
+	case ev.Detail.EventName == "UpdateAccessKey":
+		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.AccessKeyReactivated},
+			Reason: fmt.Sprintf("access key %s of %s was set Active: gcguard deactivates it if it is still active", t.AccessKeyID, t.User)}
+	}
+	verb := "deletes"
+	if cfg.AccessKeyAction == config.AccessKeyDeactivate {
+		verb = "deactivates"
+	}
+	return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.AccessKeyCreated},
+		Reason: fmt.Sprintf("access key %s was created for IAM user %s: gcguard %s exactly this key unless the user has an active exemption", t.AccessKeyID, t.User, verb)}
+}

@@ -156,3 +156,17 @@ func (r *IAMUser) Apply(ctx context.Context, t guardrail.Target, p *guardrail.Pl
 	}
 	return nil
 }
+
+// Explain judges the event alone.
+func (*IAMUser) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.Config) guardrail.Explanation {
+	if t.Kind == KindUser {
+		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.IAMUserCreated},
+			Reason: "IAM user " + t.User + " was created: IAM users are prohibited; gcguard reports it"}
+	}
+	what := "reports it"
+	if cfg.DeleteLoginProf {
+		what = "deletes the console password"
+	}
+	return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.LoginProfileCreated},
+		Reason: "IAM user " + t.User + " got a console password: gcguard " + what}
+}

@@ -1,0 +1,75 @@
+# gcguard — make demo and make test are all a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO          ?= go
+FUNCTIONS   := $(notdir $(wildcard functions/*))
+DIST        := dist
+LOCAL       := build/local
+GOFLAGS_REL := -trimpath -buildvcs=false -tags lambda.norpc -ldflags='-s -w'
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_FLAGS  ?= -count=1 -timeout 20m
+# Listed, not ./...: node_modules (the CDK CLI) ships Go template files.
+PKGS        := ./shared/... ./functions/... ./cmd/...
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench fuzz clean
+
+help:
+	@echo "make demo    run gcguard against a local moto and show what it fixes"
+	@echo "make test    every test: engine, rules and bootstraps on moto, CDK checks"
+	@echo "make build   Lambda binaries: $(DIST)/<function>/bootstrap (linux/arm64) and $(LOCAL)/<function>/bootstrap (linux/amd64)"
+	@echo "make lint    go vet and staticcheck"
+	@echo "make bench   benchmarks into BENCHMARKS.md;  make fuzz: fuzz each target for minutes"
+	@echo "make synth / diff / deploy CONFIG=... / destroy: see README (deploy)"
+
+# Say exactly what is missing instead of failing somewhere deep.
+check-tools:
+	@command -v $(GO) >/dev/null || { echo "missing: Go 1.26+ (https://go.dev/dl/)"; exit 1; }
+	@$(GO) version | grep -Eq 'go1\.(2[6-9]|[3-9][0-9])' || { echo "need Go 1.26 or newer, have: $$($(GO) version)"; exit 1; }
+	@command -v moto_server >/dev/null || python3 -c 'import moto.server' 2>/dev/null || { echo "missing: moto (stands in for AWS): pip install 'moto[server]==5.2.1'"; exit 1; }
+
+build: build-lambda build-local
+
+# Deployment binaries: arm64 for provided.al2023, stripped.
+build-lambda:
+	@for f in $(FUNCTIONS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_REL) -o $(DIST)/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+	@ls -l $(DIST)/*/bootstrap | awk '{print $$5, $$9}'
+
+# The same functions for this machine, for the demo and local runs.
+build-local:
+	@for f in $(FUNCTIONS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_REL) -o $(LOCAL)/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+test: check-tools test-go $(if $(wildcard infra/infra.mk),infra-test)
+
+test-go:
+	$(GO) vet $(PKGS)
+	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+demo: check-tools build-local
+	$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL)
+
+bench: check-tools build
+	$(GO) run ./cmd/gcguard-bench -out BENCHMARKS.md
+
+FUZZTIME ?= 2m
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./shared/...); do \
+	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf $(DIST) build cdk.out
+
+-include infra/infra.mk

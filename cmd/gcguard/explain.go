@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+
+	"github.com/gcguard/gcguard/shared/cloudtrail"
+	"github.com/gcguard/gcguard/shared/config"
+	"github.com/gcguard/gcguard/shared/guardrail"
+)
+
+func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("explain", stderr)
+	account := fs.String("account", "", "the guarded account (default: the event's)")
+	var trusted, remediators listFlag
+	fs.Var(&trusted, "trusted-account", "a trusted account id (repeatable)")
+	trustedOrg := fs.String("trusted-org", "", "the trusted organization id")
+	fs.Var(&remediators, "remediator-role-arn", "gcguard's own role ARN (repeatable): its calls are skipped")
+	fs.Usage = func() {
+		io.WriteString(stderr, "usage: gcguard explain [flags] EVENT.json  (- for stdin)\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err == flag.ErrHelp {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one event file")
+	}
+	raw, err := readInput(pos[0])
+	if err != nil {
+		return err
+	}
+	ev, err := cloudtrail.Decode(raw)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg := &config.Config{
+		Account: *account, Partition: "aws", TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
+		OwnRoleARNs: remediators, AccessKeyAction: config.AccessKeyDelete, Language: "ja",
+	}
+	if cfg.Account == "" {
+		cfg.Account = ev.Account
+	}
+	v := guardrail.Explain(guardrail.Default, ev, cfg)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

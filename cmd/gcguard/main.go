@@ -1,0 +1,84 @@
+// Command gcguard is the operator's tool: explain an event, analyze a
+// policy, read the audit trail, revert a change, run the local demo.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	_ "github.com/gcguard/gcguard/shared/rules"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // the command ran and something did not happen
+	exitBadInput = 2 // unreadable input or bad usage
+)
+
+// usageError marks errors that are the caller's: exit code 2.
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"explain", "judge one CloudTrail event as gcguard would (no AWS calls)", runExplain},
+		{"analyze", "analyze a policy document: analyze trust|bucket ...", runAnalyze},
+		{"history", "list audit records", runHistory},
+		{"revert", "undo a change by its audit id", runRevert},
+		{"demo", "run gcguard against a local moto and show what it does", runDemo},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitBadInput
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "gcguard %s: %v\n", c.name, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return exitBadInput
+		}
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "gcguard: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitBadInput
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: gcguard COMMAND [flags] [args]")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "Run gcguard COMMAND -h for its flags.")
+}
