@@ -36,7 +36,8 @@
 //     fixed unique ID). sts:ExternalId does not make "*" safe.
 //   - foreign_account: an account, principal or identity provider of an
 //     account that is neither this one nor in TrustedAccounts (also when
-//     aws:PrincipalArn/aws:PrincipalAccount name such accounts).
+//     aws:PrincipalArn/aws:PrincipalAccount name such accounts, and for
+//     ARNs of another partition, reported as "<partition>:<ID>").
 //   - org_wide: pinned only by aws:PrincipalOrgID/aws:PrincipalOrgPaths of
 //     an organization other than TrustedOrg (GCAS's organization holds
 //     thousands of other vendors' accounts).
@@ -78,7 +79,11 @@
 // no principal goes. An account-wide account principal stays and gains
 // ArnLike aws:PrincipalArn = AllowedPrincipals (default this account's SSO
 // roles, arn:aws:iam::<acct>:role/aws-reserved/sso.amazonaws.com/*) so GCAS
-// switch-role keeps working; it moves into its own statement when the
+// switch-role keeps working (a pattern principal such as …:user/* keeps
+// only the allowed principals it covers, and is dropped if none);
+// if aws:PrincipalArn is already tested under ArnLike, the condition goes
+// under ArnEquals (same wildcard semantics) or StringLike, since a second
+// value under the same key would OR; it moves into its own statement when the
 // statement also names principals that are fine, so the condition binds
 // only it. Allowed principals that could assume through a dropped
 // principal ("*", say) keep that path: the statement keeps the account

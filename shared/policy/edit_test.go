@@ -8,8 +8,8 @@ func TestUpsertRemoveStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	deny := &Statement{Sid: "GcguardDenyInsecureTransport", HasSid: true, Effect: "Deny", Principal: &Principal{Wildcard: true},
-		Action:   &Values{List: []string{"s3:*"}, Single: true},
-		Resource: &Values{List: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}},
+		Action:    &Values{List: []string{"s3:*"}, Single: true},
+		Resource:  &Values{List: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}},
 		Condition: &Condition{Blocks: []ConditionBlock{{Operator: "Bool", Entries: []ConditionEntry{{Key: "aws:SecureTransport", Values: []ConditionValue{{Text: "false"}}, Single: true}}}}}}
 	if changed, err := d.UpsertStatement(deny); err != nil || !changed {
 		t.Fatalf("first upsert: %v %v", changed, err)

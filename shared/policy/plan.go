@@ -60,6 +60,10 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 		return plan, nil
 	}
 	if !a.report.Overbroad() {
+		if len(plan.Findings) > 0 {
+			plan.ReportOnly = true
+			plan.Reason = "findings that gcguard reports but never rewrites (" + KindServiceNoSource + ")"
+		}
 		return plan, nil
 	}
 

@@ -360,9 +360,11 @@ func (a *trustAnalysis) allowedOverlap(f func(allowed string) bool) []string {
 	return out
 }
 
+// accountMatches reports whether an allowed pattern lies wholly inside
+// account acct (its account part is that literal ID).
 func accountMatches(pattern, acct string) bool {
 	_, _, _, pacct, _, ok := arnParts(pattern)
-	return ok && globMatch(pacct, acct, false)
+	return ok && pacct == acct
 }
 
 func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
@@ -437,7 +439,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 			j.reason = "aws:PrincipalArn names principals of accounts that are neither this account nor trusted: " + strings.Join(j.accounts, ", ")
 			j.overlap = a.allowedOverlap(func(p string) bool {
 				for _, pv := range compatible {
-					if globsIntersect(pv.pattern(), p) {
+					if globSubset(p, pv.pattern()) && withinPrincipal(ap, p) {
 						return true
 					}
 				}
@@ -491,6 +493,9 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 			j.kind, j.accounts = KindForeignAccount, uniqSorted(f)
 			j.reason = "principals of accounts that are neither this account nor trusted may assume: " + strings.Join(j.accounts, ", ")
 			j.overlap = a.allowedOverlap(func(p string) bool {
+				if !withinPrincipal(ap, p) {
+					return false
+				}
 				for _, acct := range accts {
 					if accountMatches(p, acct) {
 						return true
@@ -528,7 +533,7 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 		}
 		j.kind = KindPublic
 		j.reason = "any AWS principal may assume (no condition pins the caller; sts:ExternalId does not)"
-		j.overlap = a.allowedOverlap(func(p string) bool { return ap.arn == "" || globsIntersect(ap.arn, p) })
+		j.overlap = a.allowedOverlap(func(p string) bool { return withinPrincipal(ap, p) })
 		return j
 	case awsAccount:
 		if !partitionOK || !opt.trusted(principalAcct) {
@@ -559,21 +564,25 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 	}
 }
 
+// withinPrincipal reports whether every principal matching allowed
+// pattern p is covered by the written principal ap.
+func withinPrincipal(ap awsPrincipal, p string) bool {
+	_, _, _, _, res, _ := arnParts(ap.arn)
+	switch {
+	case ap.arn == "" && ap.kind == awsAnyone:
+		return true
+	case ap.kind == awsAccount && (ap.arn == "" || res == "root"):
+		return accountMatches(p, ap.account)
+	default:
+		return globSubset(p, ap.arn)
+	}
+}
+
 // scopeOverlap returns the allowed patterns an account-wide principal
 // covers: all of its account's for "*", a bare ID or :root; for a pattern
 // such as arn:aws:iam::111111111111:user/*, only those it intersects.
 func (a *trustAnalysis) scopeOverlap(ap awsPrincipal) []string {
-	_, _, _, _, res, _ := arnParts(ap.arn)
-	return a.allowedOverlap(func(p string) bool {
-		switch {
-		case ap.kind == awsAnyone && ap.arn == "":
-			return true
-		case ap.kind == awsAccount && (ap.arn == "" || res == "root"):
-			return accountMatches(p, ap.account)
-		default:
-			return globsIntersect(ap.arn, p)
-		}
-	})
+	return a.allowedOverlap(func(p string) bool { return withinPrincipal(ap, p) })
 }
 
 // accountsAllow reports whether every aws:PrincipalAccount key admits the
