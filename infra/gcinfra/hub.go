@@ -1,0 +1,366 @@
+package gcinfra
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/gcguard/gcguard/infra/deployconfig"
+	"github.com/gcguard/gcguard/shared/guardrail"
+)
+
+// HubProps configures the hub stack.
+type HubProps struct {
+	Config       *deployconfig.File
+	Registry     *guardrail.Registry
+	DistDir      string
+	Present      map[string]bool
+	Functions    []string
+	RemoteS3Keys map[string]*string // region → key ARN created by that region's forwarder stack
+}
+
+// HubStack runs the rules in the home region.
+type HubStack struct {
+	awscdk.Stack
+	DataKey   awskms.Key
+	S3Key     awskms.IKey
+	State     *State
+	Functions map[string]*Function
+	Rules     map[string][]awsevents.CfnRule // rule name → its EventBridge rules
+	Canary    *Canary
+}
+
+// SlackSecretEnv names the Slack webhook secret for the notifier.
+const SlackSecretEnv = "GCGUARD_SLACK_SECRET_ARN"
+
+// NewHubStack builds the hub.
+func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
+	cfg := p.Config
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		StackName:             jsii.String(id),
+		Description:           jsii.String("gcguard hub: guardrail functions, audit table, notices"),
+		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.HomeRegion)},
+		CrossRegionReferences: jsii.Bool(true),
+		Tags:                  tags(cfg),
+	})
+	h := &HubStack{Stack: stack, Functions: map[string]*Function{}, Rules: map[string][]awsevents.CfnRule{}}
+	h.DataKey = NewDataKey(stack, "DataKey", DataKeyProps{Account: cfg.Account, Partition: cfg.Partition, Region: cfg.HomeRegion})
+	if k := cfg.KMSKeys[cfg.HomeRegion].KeyARN; k != "" {
+		h.S3Key = awskms.Key_FromKeyArn(stack, jsii.String("S3Key"), jsii.String(k))
+	} else {
+		h.S3Key = NewS3Key(stack, "S3Key", S3KeyProps{
+			Account: cfg.Account, Partition: cfg.Partition, Region: cfg.HomeRegion,
+			Accounts: cfg.S3KeyGrants.Accounts, ServicePrincipals: cfg.S3KeyGrants.ServicePrincipals,
+		})
+	}
+	rules := p.Registry.Names()
+	exemptions, _ := cfg.ExemptionsJSON(rules) // validated with the file
+	h.State = NewState(stack, "State", StateProps{
+		Key: h.DataKey, Emails: cfg.Notices.Emails, ExemptionsJSON: exemptions, Account: cfg.Account, Region: cfg.HomeRegion,
+	})
+
+	keys := map[string]string{cfg.HomeRegion: *h.S3Key.KeyArn()}
+	for region, arn := range p.RemoteS3Keys {
+		keys[region] = *arn
+	}
+	own := make([]string, 0, len(p.Functions)+1)
+	for _, fn := range p.Functions {
+		own = append(own, RoleARN(cfg.Partition, cfg.Account, fn))
+	}
+	own = append(own, RoleARN(cfg.Partition, cfg.Account, "canary"))
+	rc, err := cfg.Runtime(rules, deployconfig.Resources{
+		AuditTable: *h.State.Table.TableName(), TopicARN: *h.State.Topic.TopicArn(),
+		ExemptionsParam: ExemptionsParamName, OwnRoleARNs: own, KMSKeys: keys,
+	})
+	if err != nil {
+		panic(err) // the file was validated; this is a programming error
+	}
+	env := rc.Env()
+	retention := retentionDays(cfg.LogRetentionDays)
+	regions := append([]string{}, cfg.WorkloadRegions...)
+
+	newFn := func(name string, grants []Grant, extraEnv map[string]string, timeout awscdk.Duration) *Function {
+		e := make(map[string]string, len(env)+len(extraEnv))
+		for k, v := range env {
+			e[k] = v
+		}
+		for k, v := range extraEnv {
+			e[k] = v
+		}
+		f := NewFunction(stack, "Fn-"+name, FunctionProps{
+			Name: name, AssetDir: filepath.Join(p.DistDir, name), Env: e, Grants: grants,
+			Key: h.DataKey, Failures: h.State.Failures, Topic: h.State.Topic, Retention: retention, Timeout: timeout,
+			Account: cfg.Account, Region: cfg.HomeRegion, Partition: cfg.Partition,
+		})
+		h.Functions[name] = f
+		return f
+	}
+	stateGrants := h.stateGrants()
+	for _, def := range p.Registry.All() {
+		spec := def.Spec
+		grants := append(SpecGrants(spec, cfg.Partition, cfg.Account, regions), stateGrants...)
+		f := newFn(spec.Name, grants, nil, nil)
+		for i, pat := range spec.Patterns() {
+			name := FunctionName(spec.Name)
+			if len(spec.Triggers) > 1 {
+				name = fmt.Sprintf("%s-%d", name, i+1)
+			}
+			h.Rules[spec.Name] = append(h.Rules[spec.Name], h.invokeRule(name, "gcguard rule "+spec.Name+": "+spec.Summary, pat, nil, f))
+		}
+	}
+	if cfg.Notices.SlackSecretARN != "" {
+		f := newFn(FnNotify, []Grant{{Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []*string{jsii.String(cfg.Notices.SlackSecretARN)}}},
+			map[string]string{SlackSecretEnv: cfg.Notices.SlackSecretARN}, nil)
+		h.State.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(f.Fn, nil))
+	}
+	if p.Present[FnSweep] {
+		var grants []Grant
+		for _, def := range p.Registry.All() {
+			grants = append(grants, SpecGrants(def.Spec, cfg.Partition, cfg.Account, regions)...)
+		}
+		f := newFn(FnSweep, append(mergeGrants(grants), stateGrants...), nil, awscdk.Duration_Minutes(jsii.Number(15)))
+		h.invokeRule(FunctionName(FnSweep), "gcguard sweep: pre-existing resources and missed events", nil, jsii.String("rate(1 day)"), f)
+	}
+	h.selfProtection(p, stateGrants, newFn)
+	if cfg.IAMEventSource == deployconfig.SourceLogs {
+		h.logSource(p, newFn, stateGrants)
+	}
+	if !cfg.Canary.Disabled {
+		h.Canary = NewCanary(stack, "Canary", CanaryProps{
+			Account: cfg.Account, Partition: cfg.Partition, PeriodHours: cfg.Canary.PeriodHours,
+			Key: h.DataKey, Topic: h.State.Topic, Retention: retention,
+		})
+	}
+	h.alarmsFromOtherRegions(cfg)
+	failures := awscloudwatch.NewAlarm(stack, jsii.String("FailuresAlarm"), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(NamePrefix + "failed-events"),
+		AlarmDescription:   jsii.String("Events gcguard could not handle after retries wait in the on-failure queue: inspect and redrive."),
+		Metric:             h.State.Failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	failures.AddAlarmAction(awscloudwatchactions.NewSnsAction(h.State.Topic))
+	if c := cfg.Notices.Chatbot; c != nil {
+		awschatbot.NewSlackChannelConfiguration(stack, jsii.String("Chatbot"), &awschatbot.SlackChannelConfigurationProps{
+			SlackChannelConfigurationName: jsii.String("gcguard"),
+			SlackWorkspaceId:              jsii.String(c.SlackWorkspaceID),
+			SlackChannelId:                jsii.String(c.SlackChannelID),
+			NotificationTopics:            &[]awssns.ITopic{h.State.Topic},
+		})
+	}
+	return h
+}
+
+// stateGrants are what every function needs of the hub's own resources.
+func (h *HubStack) stateGrants() []Grant {
+	s := h.State
+	return []Grant{
+		{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
+			Resources: []*string{s.Table.TableArn(), jsii.String(*s.Table.TableArn() + "/index/*")},
+			Why:       "the audit table's by-id index (index names are part of the table's schema)"},
+		{Actions: []string{"sns:Publish"}, Resources: []*string{s.Topic.TopicArn()}},
+		{Actions: []string{"ssm:GetParameter"}, Resources: []*string{s.Exemptions.ParameterArn()}},
+	}
+}
+
+// SpecGrants are a rule's declared permissions (plus the engine's), each
+// resource template rendered for every region the rule acts in.
+func SpecGrants(spec guardrail.Spec, partition, account string, regions []string) []Grant {
+	var out []Grant
+	for _, perm := range append(slices.Clone(spec.Permissions), guardrail.EnginePermissions...) {
+		seen := map[string]bool{}
+		var res []*string
+		for _, region := range regions {
+			for _, r := range perm.Render(partition, account, region) {
+				if !seen[r] {
+					seen[r] = true
+					res = append(res, jsii.String(r))
+				}
+			}
+		}
+		why := "rule " + spec.Name + " acts on whichever resource the event names"
+		if seen["*"] {
+			why = strings.Join(perm.Actions, ", ") + " take no resource-level permission"
+		}
+		out = append(out, Grant{Actions: slices.Clone(perm.Actions), Resources: res, Why: why})
+	}
+	return out
+}
+
+// mergeGrants drops repeated grants (several rules declare the engine's).
+func mergeGrants(gs []Grant) []Grant {
+	seen := map[string]bool{}
+	var out []Grant
+	for _, g := range gs {
+		var rs []string
+		for _, r := range g.Resources {
+			rs = append(rs, *r)
+		}
+		k := strings.Join(g.Actions, ",") + "|" + strings.Join(rs, ",")
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// invokeRule is an EventBridge rule on the default bus that invokes f, with
+// the on-failure queue as the target's dead-letter queue (events
+// EventBridge could not hand to Lambda at all).
+func (h *HubStack) invokeRule(name, desc string, pattern guardrail.Pattern, schedule *string, f *Function) awsevents.CfnRule {
+	props := &awsevents.CfnRuleProps{
+		Name:        jsii.String(name),
+		Description: jsii.String(truncate(desc, 512)),
+		State:       jsii.String("ENABLED"),
+		Targets: &[]any{&awsevents.CfnRule_TargetProperty{
+			Id:               jsii.String("function"),
+			Arn:              f.Fn.FunctionArn(),
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: h.State.Failures.QueueArn()},
+			RetryPolicy:      &awsevents.CfnRule_RetryPolicyProperty{MaximumEventAgeInSeconds: jsii.Number(MaxEventAge), MaximumRetryAttempts: jsii.Number(185)},
+		}},
+	}
+	if pattern != nil {
+		props.EventPattern = map[string]any(pattern)
+	} else {
+		props.ScheduleExpression = schedule
+	}
+	id := "Rule-" + strings.TrimPrefix(name, NamePrefix)
+	rule := awsevents.NewCfnRule(h.Stack, jsii.String(id), props)
+	awslambda.NewCfnPermission(h.Stack, jsii.String(id+"-Invoke"), &awslambda.CfnPermissionProps{
+		Action:        jsii.String("lambda:InvokeFunction"),
+		FunctionName:  f.Fn.FunctionArn(),
+		Principal:     jsii.String("events.amazonaws.com"),
+		SourceArn:     rule.AttrArn(),
+		SourceAccount: h.Stack.Account(),
+	})
+	return rule
+}
+
+// topicRule is an EventBridge rule that sends a one-line text to the topic.
+func (h *HubStack) topicRule(id, name, desc string, pattern guardrail.Pattern, paths map[string]*string, template string) awsevents.CfnRule {
+	return awsevents.NewCfnRule(h.Stack, jsii.String(id), &awsevents.CfnRuleProps{
+		Name:         jsii.String(name),
+		Description:  jsii.String(desc),
+		State:        jsii.String("ENABLED"),
+		EventPattern: map[string]any(pattern),
+		Targets: &[]any{&awsevents.CfnRule_TargetProperty{
+			Id:               jsii.String("topic"),
+			Arn:              h.State.Topic.TopicArn(),
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: h.State.Failures.QueueArn()},
+			InputTransformer: &awsevents.CfnRule_InputTransformerProperty{InputPathsMap: &paths, InputTemplate: jsii.String(template)},
+		}},
+	})
+}
+
+// selfProtection: without functions/selfprotect, the narrow patterns go
+// straight to the topic as a text notice; with it, the broad patterns go to
+// the function, which filters in code.
+func (h *HubStack) selfProtection(p HubProps, stateGrants []Grant, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function) {
+	var fn *Function
+	if p.Present[FnSelfProtect] {
+		fn = newFn(FnSelfProtect, stateGrants, nil, nil)
+	}
+	for _, k := range ProtectedKinds() {
+		if k.Where == WhereUSEast1 && p.Config.IAMEventSource != deployconfig.SourceEventBridge {
+			continue
+		}
+		name := NamePrefix + "selfprotect-" + k.Name
+		desc := "gcguard self-protection: changes to gcguard's " + k.Name + " by anyone but CloudFormation"
+		if fn != nil {
+			h.invokeRule(name, desc, k.Broad, nil, fn)
+			continue
+		}
+		h.topicRule("SelfProtect-"+k.Name, name, desc, k.Narrow, map[string]*string{
+			"event": jsii.String("$.detail.eventName"), "actor": jsii.String("$.detail.userIdentity.arn"),
+			"account": jsii.String("$.account"), "region": jsii.String("$.region"), "time": jsii.String("$.time"),
+		}, `"[gcguard] self-protection: <event> changed gcguard's `+k.Name+` in account <account>, region <region>, at <time> (UTC), by <actor>. Only CloudFormation should change gcguard: if this was not a gcguard deployment, investigate and redeploy gcguard (make deploy). / gcguard 自己防御: CloudFormation 以外による gcguard の `+k.Name+` の変更を検知しました。"`)
+	}
+}
+
+// alarmsFromOtherRegions: alarms cannot publish to a topic in another
+// region, so forwarders send gcguard's alarm state changes to the hub bus
+// and this rule puts them on the topic.
+func (h *HubStack) alarmsFromOtherRegions(cfg *deployconfig.File) {
+	h.topicRule("RemoteAlarms", NamePrefix+"remote-alarms", "gcguard alarms raised in forwarder regions", AlarmPattern(cfg.HomeRegion), map[string]*string{
+		"alarm": jsii.String("$.detail.alarmName"), "region": jsii.String("$.region"), "reason": jsii.String("$.detail.state.reason"), "time": jsii.String("$.time"),
+	}, `"[gcguard] ALARM <alarm> in <region> at <time> (UTC): <reason>"`)
+}
+
+// logSource wires the optional CloudWatch Logs source for IAM events: one
+// subscription filter (a log group allows two) to functions/logsource,
+// which hands each CloudTrail record to the global rules' functions.
+func (h *HubStack) logSource(p HubProps, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function, stateGrants []Grant) {
+	cfg := p.Config
+	var targets []string
+	var arns []*string
+	for _, def := range p.Registry.All() {
+		if def.Spec.Scope == guardrail.ScopeGlobal {
+			targets = append(targets, def.Spec.Name+"="+FunctionName(def.Spec.Name))
+			arns = append(arns, h.Functions[def.Spec.Name].Fn.FunctionArn())
+		}
+	}
+	sort.Strings(targets)
+	f := newFn(FnLogSource, append([]Grant{{Actions: []string{"lambda:InvokeFunction"}, Resources: arns}}, stateGrants...),
+		map[string]string{"GCGUARD_LOGSOURCE_TARGETS": strings.Join(targets, ",")}, nil)
+	group := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", cfg.Partition, cfg.HomeRegion, cfg.Account, cfg.CloudTrailLogs)
+	perm := awslambda.NewCfnPermission(h.Stack, jsii.String("LogSourceInvoke"), &awslambda.CfnPermissionProps{
+		Action: jsii.String("lambda:InvokeFunction"), FunctionName: f.Fn.FunctionArn(),
+		Principal: jsii.String("logs.amazonaws.com"), SourceArn: jsii.String(group), SourceAccount: h.Stack.Account(),
+	})
+	filter := awslogs.NewCfnSubscriptionFilter(h.Stack, jsii.String("LogSourceFilter"), &awslogs.CfnSubscriptionFilterProps{
+		LogGroupName:   jsii.String(cfg.CloudTrailLogs),
+		DestinationArn: f.Fn.FunctionArn(),
+		FilterPattern:  jsii.String(`{ ($.eventSource = "iam.amazonaws.com") || ($.eventName = "*AccountPublicAccessBlock") }`),
+	})
+	filter.Node().AddDependency(perm)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func tags(cfg *deployconfig.File) *map[string]*string {
+	t := map[string]*string{"gcguard": jsii.String("true")}
+	for k, v := range cfg.Tags {
+		t[k] = jsii.String(v)
+	}
+	return &t
+}
+
+func retentionDays(days int) awslogs.RetentionDays {
+	m := map[int]awslogs.RetentionDays{
+		1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+		7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+		60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+		150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+		400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+		1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+		2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+		3653: awslogs.RetentionDays_TEN_YEARS,
+	}
+	if r, ok := m[days]; ok {
+		return r
+	}
+	return awslogs.RetentionDays_ONE_YEAR
+}

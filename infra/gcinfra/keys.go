@@ -1,0 +1,106 @@
+package gcinfra
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// DataKeyProps configures gcguard's own data key.
+type DataKeyProps struct {
+	Account, Partition, Region string
+}
+
+// NewDataKey is the CMK for gcguard's own data in a region: topic, audit
+// table, on-failure queue, log groups. The services that write with it on
+// gcguard's behalf (EventBridge and CloudWatch into the topic and queue,
+// CloudWatch Logs into log groups) are granted by service principal,
+// pinned to this account.
+func NewDataKey(scope constructs.Construct, id string, p DataKeyProps) awskms.Key {
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String("gcguard: topic, audit table, queues and logs"),
+		EnableKeyRotation: jsii.Bool(true),
+		Alias:             jsii.String("alias/gcguard/data"),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ServicesDeliverToGcguard"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
+	}), jsii.Bool(false))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("LogsEncryptGcguardLogGroups"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", p.Region)), nil)},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", p.Partition, p.Region, p.Account),
+		}},
+	}), jsii.Bool(false))
+	return key
+}
+
+// S3KeyProps configures a region's S3 key.
+type S3KeyProps struct {
+	Account, Partition, Region string
+	// Accounts and ServicePrincipals are the configured extra grants.
+	Accounts          []string
+	ServicePrincipals []string
+}
+
+// s3KeyActions are what aws/s3 lets the account's principals do through S3.
+var s3KeyActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"}
+
+// NewS3Key is the region's customer-managed key the bucket rule puts on
+// buckets. Its policy is modeled on aws/s3: any principal of the account
+// may use it, but only through S3 in this region, so existing readers and
+// writers of a bucket keep working when the rule switches its encryption.
+func NewS3Key(scope constructs.Construct, id string, p S3KeyProps) awskms.Key {
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String("gcguard: default encryption of S3 buckets in " + p.Region),
+		EnableKeyRotation: jsii.Bool(true),
+		Alias:             jsii.String("alias/gcguard/s3"),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	via := fmt.Sprintf("s3.%s.amazonaws.com", p.Region)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AccountPrincipalsThroughS3"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(s3KeyActions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:CallerAccount": p.Account, "kms:ViaService": via}},
+	}), jsii.Bool(false))
+	if len(p.Accounts) > 0 {
+		principals := make([]awsiam.IPrincipal, len(p.Accounts))
+		for i, a := range p.Accounts {
+			principals[i] = awsiam.NewAccountPrincipal(jsii.String(a))
+		}
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("GrantedAccountsThroughS3"),
+			Principals: &principals,
+			Actions:    jsii.Strings(s3KeyActions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": via}},
+		}), jsii.Bool(false))
+	}
+	if len(p.ServicePrincipals) > 0 {
+		principals := make([]awsiam.IPrincipal, len(p.ServicePrincipals))
+		for i, s := range p.ServicePrincipals {
+			principals[i] = awsiam.NewServicePrincipal(jsii.String(s), nil)
+		}
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("GrantedServices"),
+			Principals: &principals,
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
+		}), jsii.Bool(false))
+	}
+	return key
+}

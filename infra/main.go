@@ -1,0 +1,67 @@
+// Command infra is gcguard's CDK app. cdk.json builds it into infra/bin and runs
+// it from the repository root, so paths are relative to the root. The account's configuration file comes from
+// the `config` context value (make deploy CONFIG=…), function assets from
+// dist/ (or GCGUARD_DIST).
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/gcguard/gcguard/infra/deployconfig"
+	"github.com/gcguard/gcguard/infra/gcinfra"
+	"github.com/gcguard/gcguard/shared/guardrail"
+	_ "github.com/gcguard/gcguard/shared/rules"
+)
+
+func main() {
+	err := run()
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gcguard infra:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root := envOr("GCGUARD_ROOT", ".")
+	app := awscdk.NewApp(nil)
+	path := "config/example.json"
+	if v, ok := app.Node().TryGetContext(jsii.String("config")).(string); ok && v != "" {
+		path = v
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, path)
+	}
+	cfg, err := deployconfig.Load(path, guardrail.Default.Names())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	present := map[string]bool{}
+	for _, fn := range []string{gcinfra.FnSweep, gcinfra.FnSelfProtect, gcinfra.FnLogSource} {
+		if st, err := os.Stat(filepath.Join(root, "functions", fn)); err == nil && st.IsDir() {
+			present[fn] = true
+		}
+	}
+	if _, err := gcinfra.Build(app, gcinfra.Props{
+		Config:   cfg,
+		Registry: guardrail.Default,
+		DistDir:  envOr("GCGUARD_DIST", filepath.Join(root, "dist")),
+		Present:  present,
+	}); err != nil {
+		return err
+	}
+	app.Synth(nil)
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
