@@ -348,8 +348,8 @@ func (a *trustAnalysis) judge(typ, v string, ps *pins) judgement {
 	return judgement{typ: typ, value: v, kind: KindUnsure, reason: fmt.Sprintf("unknown principal type %q", typ)}
 }
 
-// allowedOverlap returns the allowed patterns that a principal pattern
-// (or, with acct set, any principal of that account) could match.
+// allowedOverlap returns the allowed patterns f accepts, in configuration
+// order: those a rewrite may keep because they could assume before.
 func (a *trustAnalysis) allowedOverlap(f func(allowed string) bool) []string {
 	var out []string
 	for _, p := range a.opt.AllowedPrincipals {
@@ -567,6 +567,9 @@ func (a *trustAnalysis) judgeAWS(v string, ps *pins) judgement {
 // withinPrincipal reports whether every principal matching allowed
 // pattern p is covered by the written principal ap.
 func withinPrincipal(ap awsPrincipal, p string) bool {
+	if pp, _, _, _, _, ok := arnParts(p); !ok || (ap.partition != "" && pp != ap.partition) {
+		return false
+	}
 	_, _, _, _, res, _ := arnParts(ap.arn)
 	switch {
 	case ap.arn == "" && ap.kind == awsAnyone:
