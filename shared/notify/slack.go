@@ -104,7 +104,7 @@ type part struct {
 }
 
 // Slack renders one notice as Block Kit within every Slack limit: each text
-// at most 3,000 characters, headers 150, at most 50 blocks and about 12,000
+// at most 3,000 characters, headers 150, at most 50 blocks and 11,000
 // characters in all. Long parts (before/after, findings) are cut first,
 // with a marker, never inside a character or an escape entity.
 func Slack(n *Notice, lang string) SlackMessage {
