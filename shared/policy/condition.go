@@ -27,7 +27,9 @@ func (o Operator) Known() bool { return o.Base != "" }
 func (o Operator) Negated() bool { return negatedOps[o.Base] }
 
 // Like reports whether policy values are patterns with * and ?.
-// ArnEquals matches wildcards exactly like ArnLike.
+// ArnEquals counts as one: the IAM guide describes it with ArnLike's
+// wildcard matching (the .NET SDK calls it exact); treating it as a
+// pattern never credits a condition with more narrowing than it has.
 func (o Operator) Like() bool {
 	switch o.Base {
 	case "StringLike", "StringNotLike", "ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals":

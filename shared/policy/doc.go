@@ -82,8 +82,7 @@
 // switch-role keeps working (a pattern principal such as …:user/* keeps
 // only the allowed principals it covers, and is dropped if none);
 // if aws:PrincipalArn is already tested under ArnLike, the condition goes
-// under ArnEquals (same wildcard semantics) or StringLike, since a second
-// value under the same key would OR; it moves into its own statement when the
+// under StringLike, since a second value under the same key would OR; it moves into its own statement when the
 // statement also names principals that are fine, so the condition binds
 // only it. Allowed principals that could assume through a dropped
 // principal ("*", say) keep that path: the statement keeps the account

@@ -307,8 +307,8 @@ func uniqKeepOrder(s []string) []string {
 // addPrincipalArn ANDs "aws:PrincipalArn matches one of patterns" into the
 // statement's conditions. A key may appear once per operator, and a second
 // value under an existing key would OR (widen), so the condition goes
-// under the first of ArnLike, ArnEquals (same wildcard semantics) or
-// StringLike that does not yet test aws:PrincipalArn.
+// under ArnLike or, if that already tests aws:PrincipalArn, StringLike:
+// both certainly honour wildcards (sources disagree on ArnEquals).
 func addPrincipalArn(s *Statement, patterns []string) error {
 	vals := make([]ConditionValue, len(patterns))
 	for i, p := range patterns {
@@ -318,7 +318,7 @@ func addPrincipalArn(s *Statement, patterns []string) error {
 	if s.Condition == nil {
 		s.Condition = &Condition{}
 	}
-	for _, op := range []string{"ArnLike", "ArnEquals", "StringLike"} {
+	for _, op := range []string{"ArnLike", "StringLike"} {
 		idx := -1
 		taken := false
 		for bi, b := range s.Condition.Blocks {
@@ -342,7 +342,7 @@ func addPrincipalArn(s *Statement, patterns []string) error {
 		}
 		return nil
 	}
-	return errors.New("aws:PrincipalArn is already tested under ArnLike, ArnEquals and StringLike; cannot add a restriction without widening")
+	return errors.New("aws:PrincipalArn is already tested under ArnLike and StringLike; cannot add a restriction without widening")
 }
 
 func (p *planner) quarantine() *Statement {

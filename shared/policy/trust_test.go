@@ -10,7 +10,7 @@
 //	account_own_with_specific_role           own account next to a specific role (split)
 //	account_root_foreign                     foreign account :root
 //	account_root_own                         account-wide: own :root
-//	account_root_own_principalarn_role_star  account + ArnLike role/* (ArnEquals used for the fix)
+//	account_root_own_principalarn_role_star  account + ArnLike role/* (the fix goes under StringLike)
 //	account_root_own_principalarn_sso        account + ArnLike allowed SSO roles (tightened form)
 //	account_root_own_userid_aroa             account + aws:userid AROA…:* pins a role
 //	account_root_own_userid_session          account + aws:userid *:name is still account-wide
