@@ -23,27 +23,27 @@ const USEast1 = "us-east-1"
 
 // File is the account's configuration file (JSON; see config/example.json).
 type File struct {
-	Account           string                     `json:"account"`
-	Partition         string                     `json:"partition,omitempty"`
-	HomeRegion        string                     `json:"homeRegion,omitempty"`
-	WorkloadRegions   []string                   `json:"workloadRegions,omitempty"`
-	Modes             map[string]string          `json:"modes,omitempty"`
-	TrustedAccounts   []string                   `json:"trustedAccounts,omitempty"`
-	TrustedOrg        string                     `json:"trustedOrg,omitempty"`
-	AllowedPrincipals []string                   `json:"allowedPrincipals,omitempty"`
-	Notices           Notices                    `json:"notices"`
-	KMSKeys           map[string]KeyChoice       `json:"kmsKeys,omitempty"`
-	S3KeyGrants       S3KeyGrants                `json:"s3KeyGrants,omitempty"`
-	AccessKeyAction   string                     `json:"accessKeyAction,omitempty"`
-	DeleteLoginProf   bool                       `json:"iamuserDeleteLoginProfile,omitempty"`
-	FixPreexisting    bool                       `json:"fixPreexisting,omitempty"`
-	DeployedAt        string                     `json:"deployedAt"`
-	Exemptions        config.Exemptions          `json:"exemptions,omitempty"`
-	IAMEventSource    string                     `json:"iamEventSource,omitempty"`
-	CloudTrailLogs    string                     `json:"cloudTrailLogGroup,omitempty"`
-	LogRetentionDays  int                        `json:"logRetentionDays,omitempty"`
-	Canary            Canary                     `json:"canary,omitempty"`
-	Tags              map[string]string          `json:"tags,omitempty"`
+	Account           string               `json:"account"`
+	Partition         string               `json:"partition,omitempty"`
+	HomeRegion        string               `json:"homeRegion,omitempty"`
+	WorkloadRegions   []string             `json:"workloadRegions,omitempty"`
+	Modes             map[string]string    `json:"modes,omitempty"`
+	TrustedAccounts   []string             `json:"trustedAccounts,omitempty"`
+	TrustedOrg        string               `json:"trustedOrg,omitempty"`
+	AllowedPrincipals []string             `json:"allowedPrincipals,omitempty"`
+	Notices           Notices              `json:"notices"`
+	KMSKeys           map[string]KeyChoice `json:"kmsKeys,omitempty"`
+	S3KeyGrants       S3KeyGrants          `json:"s3KeyGrants,omitempty"`
+	AccessKeyAction   string               `json:"accessKeyAction,omitempty"`
+	DeleteLoginProf   bool                 `json:"iamuserDeleteLoginProfile,omitempty"`
+	FixPreexisting    bool                 `json:"fixPreexisting,omitempty"`
+	DeployedAt        string               `json:"deployedAt"`
+	Exemptions        config.Exemptions    `json:"exemptions,omitempty"`
+	IAMEventSource    string               `json:"iamEventSource,omitempty"`
+	CloudTrailLogs    string               `json:"cloudTrailLogGroup,omitempty"`
+	LogRetentionDays  int                  `json:"logRetentionDays,omitempty"`
+	Canary            Canary               `json:"canary,omitempty"`
+	Tags              map[string]string    `json:"tags,omitempty"`
 }
 
 // Notices says who hears about what gcguard did.

@@ -46,7 +46,7 @@ type Deployment struct {
 }
 
 // StackName of the hub and of a region's forwarder.
-func HubStackName() string                { return "gcguard-hub" }
+func HubStackName() string               { return "gcguard-hub" }
 func ForwarderStackName(r string) string { return "gcguard-forwarder-" + r }
 
 // Build adds gcguard's stacks to the app, with cdk-nag's AwsSolutions pack.

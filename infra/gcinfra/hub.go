@@ -21,6 +21,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/gcguard/gcguard/infra/deployconfig"
+	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/guardrail"
 )
 
@@ -91,6 +92,13 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
 		panic(err) // the file was validated; this is a programming error
 	}
 	env := rc.Env()
+	// Env leaves out empty values; set every variable functions read, so
+	// a function's configuration is visible in full in the console.
+	for _, name := range RuntimeVariables() {
+		if _, ok := env[name]; !ok {
+			env[name] = ""
+		}
+	}
 	retention := retentionDays(cfg.LogRetentionDays)
 	regions := append([]string{}, cfg.WorkloadRegions...)
 
@@ -363,4 +371,17 @@ func retentionDays(days int) awslogs.RetentionDays {
 		return r
 	}
 	return awslogs.RetentionDays_ONE_YEAR
+}
+
+// RuntimeVariables are the variables functions read: every name
+// config.FromEnv asks for.
+func RuntimeVariables() []string {
+	seen := map[string]bool{}
+	_, _ = config.FromEnv(func(k string) string { seen[k] = true; return "" }, nil)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

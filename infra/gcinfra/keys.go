@@ -27,6 +27,7 @@ func NewDataKey(scope constructs.Construct, id string, p DataKeyProps) awskms.Ke
 		Alias:             jsii.String("alias/gcguard/data"),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	denyGrantsToNonServices(key)
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("ServicesDeliverToGcguard"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
@@ -68,6 +69,7 @@ func NewS3Key(scope constructs.Construct, id string, p S3KeyProps) awskms.Key {
 		Alias:             jsii.String("alias/gcguard/s3"),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	denyGrantsToNonServices(key)
 	via := fmt.Sprintf("s3.%s.amazonaws.com", p.Region)
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AccountPrincipalsThroughS3"),
@@ -103,4 +105,22 @@ func NewS3Key(scope constructs.Construct, id string, p S3KeyProps) awskms.Key {
 		}), jsii.Bool(false))
 	}
 	return key
+}
+
+// denyGrantsToNonServices lets grants on the key be created only for AWS
+// services (DynamoDB, Lambda and S3 create grants on callers' behalf), so
+// nobody can hand the key on to a principal the policy does not name
+// (Control Tower CT.KMS.PR.3).
+func denyGrantsToNonServices(key awskms.Key) {
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	}), jsii.Bool(false))
 }
