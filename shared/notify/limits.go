@@ -1,9 +1,6 @@
 package notify
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // Slack's documented limits. Slack counts characters as JavaScript does
 // (UTF-16 code units), so an emoji outside the BMP counts twice; counting
@@ -107,14 +104,4 @@ func codeBlock(raw string, max int, marker string) string {
 	raw = strings.ReplaceAll(raw, fence, "`\u200b``")
 	inner := fitEscaped(raw, max-2*len(fence)-2, marker)
 	return fence + "\n" + inner + "\n" + fence
-}
-
-// validUTF8 reports whether every string in ss is valid UTF-8.
-func validUTF8(ss ...string) bool {
-	for _, s := range ss {
-		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	return true
 }

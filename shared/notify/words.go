@@ -34,10 +34,10 @@ type words struct {
 
 	// Section headings and labels.
 	hWhat, hWho, hWrong, hDid, hUndo, hStack                      string
-	account, region, event, eventID, when, resource, name, res    string
+	account, region, event, eventID, when, resource               string
 	outcomeLabel, modeLabel, severityLabel, reason, before, after string
 	auditID, revertCmd, cannotUndo, details, statement            string
-	sweep, noEvent, unknownActor, role                            string
+	sweep, unknownActor, role                                     string
 
 	// Phrases.
 	didFixed, wouldFix, compliantNote, exemptedNote, skippedNote, failedNote string
@@ -115,10 +115,10 @@ var ja = &words{
 	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）"},
 
 	hWhat: "何が起きたか", hWho: "誰が行ったか", hWrong: "何が問題か", hDid: "gcguardの対処", hUndo: "元に戻すには", hStack: "CloudFormation",
-	account: "アカウント", region: "リージョン", event: "イベント", eventID: "イベントID", when: "日時", resource: "リソース", name: "名前", res: "対象",
+	account: "アカウント", region: "リージョン", event: "イベント", eventID: "イベントID", when: "日時", resource: "リソース",
 	outcomeLabel: "結果", modeLabel: "モード", severityLabel: "重大度", reason: "理由", before: "変更前", after: "変更後",
 	auditID: "監査ID", revertCmd: "元に戻すコマンド", cannotUndo: "元に戻せないもの", details: "詳細", statement: "ステートメント",
-	sweep: "定期点検で検出（イベントなし）", noEvent: "（定期点検）", unknownActor: "不明（定期点検ではイベントの実行者は分かりません）", role: "ロール",
+	sweep: "定期点検で検出（イベントなし）", unknownActor: "不明（定期点検ではイベントの実行者は分かりません）", role: "ロール",
 
 	didFixed:      "gcguardは次の変更を行いました:",
 	wouldFix:      "通知モードのため何も変更していません。是正モード（enforce）なら次の変更を行います。必要なら手動で対応してください:",
@@ -208,10 +208,10 @@ var en = &words{
 	mode: map[string]string{"enforce": "enforce", "notify": "notify (report only)", "off": "off"},
 
 	hWhat: "What happened", hWho: "Who did it", hWrong: "What is wrong", hDid: "What gcguard did", hUndo: "How to undo", hStack: "CloudFormation",
-	account: "Account", region: "Region", event: "Event", eventID: "Event ID", when: "Time", resource: "Resource", name: "Name", res: "Target",
+	account: "Account", region: "Region", event: "Event", eventID: "Event ID", when: "Time", resource: "Resource",
 	outcomeLabel: "Outcome", modeLabel: "Mode", severityLabel: "Severity", reason: "Reason", before: "Before", after: "After",
 	auditID: "Audit ID", revertCmd: "Revert command", cannotUndo: "Cannot be undone", details: "Details", statement: "statement",
-	sweep: "found by the scheduled sweep (no event)", noEvent: "(sweep)", unknownActor: "unknown (the sweep does not know who made the change)", role: "role",
+	sweep: "found by the scheduled sweep (no event)", unknownActor: "unknown (the sweep does not know who made the change)", role: "role",
 
 	didFixed:      "gcguard made these changes:",
 	wouldFix:      "Nothing was changed (notify mode). In enforce mode gcguard would make these changes; make them by hand if needed:",
