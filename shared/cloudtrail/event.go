@@ -46,6 +46,9 @@ type Record struct {
 	UserIdentity       UserIdentity    `json:"userIdentity"`
 	RequestParameters  json.RawMessage `json:"requestParameters"`
 	ResponseElements   json.RawMessage `json:"responseElements"`
+	// AdditionalEventData says, among other things, when CloudTrail omitted
+	// the parameters of an oversized record.
+	AdditionalEventData json.RawMessage `json:"additionalEventData"`
 }
 
 // UserIdentity is who made the call.
@@ -176,23 +179,33 @@ func (e *Event) ReadOnly() bool {
 }
 
 // ParamsOmitted reports whether CloudTrail dropped requestParameters because
-// the record was too large. Only live state can tell what changed then.
+// the record was too large. Only live state can tell what changed then. A
+// record whose call simply has no parameters (a user creating their own
+// access key, the root user) is not omitted: CloudTrail marks omission,
+// either in place of the parameters or in additionalEventData.
 func (e *Event) ParamsOmitted() bool {
 	p := bytes.TrimSpace(e.Detail.RequestParameters)
 	if len(p) == 0 || bytes.Equal(p, []byte("null")) {
-		return true
+		return omittedMarker(e.Detail.AdditionalEventData, -1)
 	}
 	if p[0] == '"' {
 		return true // a marker string in place of the object
 	}
+	if p[0] != '{' {
+		return true // not the object CloudTrail writes: nothing usable is left
+	}
+	return omittedMarker(p, 2)
+}
+
+// omittedMarker reports whether doc is an object with "omitted": true and, when
+// maxKeys >= 0, at most maxKeys keys (the marker and the original size).
+func omittedMarker(doc json.RawMessage, maxKeys int) bool {
 	var m map[string]json.RawMessage
-	if json.Unmarshal(p, &m) != nil {
-		return true
+	if len(doc) == 0 || json.Unmarshal(doc, &m) != nil {
+		return false
 	}
-	if v, ok := m["omitted"]; ok && len(m) <= 2 {
-		return string(v) == "true" || len(m) == 1
-	}
-	return false
+	v, ok := m["omitted"]
+	return ok && string(bytes.TrimSpace(v)) == "true" && (maxKeys < 0 || len(m) <= maxKeys)
 }
 
 // Param returns requestParameters.<path> as a string ("" when absent).
