@@ -151,12 +151,33 @@ func SourceOf(eventSource string) string {
 	return "aws." + svc
 }
 
+// peekID finds the envelope's top-level "id" by reading tokens, so that a
+// truncated or otherwise broken event is still named by its id when the id
+// comes before the damage.
 func peekID(raw []byte) string {
-	var v struct {
-		ID string `json:"id"`
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
 	}
-	_ = json.Unmarshal(raw, &v)
-	return v.ID
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := t.(string)
+		if key == "id" {
+			var id string
+			if dec.Decode(&id) != nil {
+				return ""
+			}
+			return id
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // Failed reports whether the call itself failed: nothing changed.
