@@ -52,6 +52,9 @@ func (e *Event) Actor() Actor {
 	case "IdentityCenterUser":
 		a.Kind = ActorSSOUser
 		a.Name = id.UserName
+		if a.Name == "" && id.OnBehalfOf != nil {
+			a.Name = id.OnBehalfOf.UserID // the identity store's user id
+		}
 		if strings.Contains(id.UserName, "@") {
 			a.Email = id.UserName
 		}

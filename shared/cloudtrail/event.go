@@ -61,6 +61,14 @@ type UserIdentity struct {
 	UserName       string          `json:"userName"`
 	InvokedBy      string          `json:"invokedBy"`
 	SessionContext *SessionContext `json:"sessionContext"`
+	OnBehalfOf     *OnBehalfOf     `json:"onBehalfOf"`
+}
+
+// OnBehalfOf names the IAM Identity Center user behind an
+// IdentityCenterUser call, which carries no user name of its own.
+type OnBehalfOf struct {
+	UserID           string `json:"userId"`
+	IdentityStoreARN string `json:"identityStoreArn"`
 }
 
 // SessionContext carries the role behind an assumed-role session.
