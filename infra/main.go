@@ -5,6 +5,8 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +31,11 @@ func main() {
 
 func run() error {
 	root := envOr("GCGUARD_ROOT", ".")
+	patterns := flag.String("patterns", "", "print the EventBridge patterns per region for this config file, then exit")
+	flag.Parse()
+	if *patterns != "" {
+		return printPatterns(filepath.Join(root, *patterns))
+	}
 	app := awscdk.NewApp(nil)
 	path := "config/example.json"
 	if v, ok := app.Node().TryGetContext(jsii.String("config")).(string); ok && v != "" {
@@ -64,4 +71,34 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// printPatterns lists, per region, every EventBridge rule gcguard creates
+// and its pattern: what docs/deploy.md describes, for the rules registered now.
+func printPatterns(path string) error {
+	cfg, err := deployconfig.Load(path, guardrail.Default.Names())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[string]map[string]any{cfg.HomeRegion: {}}
+	for _, def := range guardrail.Default.All() {
+		for i, p := range def.Spec.Patterns() {
+			out[cfg.HomeRegion][fmt.Sprintf("%s #%d -> function %s", gcinfra.FunctionName(def.Spec.Name), i+1, gcinfra.FunctionName(def.Spec.Name))] = p
+		}
+	}
+	for _, k := range gcinfra.ProtectedKinds() {
+		out[cfg.HomeRegion][gcinfra.NamePrefix+"selfprotect-"+k.Name+" -> topic"] = k.Narrow
+	}
+	out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()
+	out[cfg.HomeRegion][gcinfra.NamePrefix+"remote-alarms -> topic"] = gcinfra.AlarmPattern(cfg.HomeRegion)
+	for _, region := range cfg.ForwarderRegions() {
+		out[region] = map[string]any{}
+		for _, np := range gcinfra.ForwardedPatterns(cfg, region, guardrail.Default) {
+			out[region][gcinfra.NamePrefix+"forward-"+np.Name+" -> hub bus"] = np.Pattern
+		}
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
 }
