@@ -83,7 +83,9 @@ func NewFunction(scope constructs.Construct, id string, p FunctionProps) *Functi
 		LogGroupName:  jsii.String("/aws/lambda/" + fnName),
 		Retention:     p.Retention,
 		EncryptionKey: p.Key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		// Deleted with the stack so a later deployment can recreate the fixed
+		// name; the audit table is gcguard's lasting record.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	grants := append([]Grant{{
 		Actions:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},

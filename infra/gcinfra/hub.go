@@ -72,7 +72,7 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
 	rules := p.Registry.Names()
 	exemptions, _ := cfg.ExemptionsJSON(rules) // validated with the file
 	h.State = NewState(stack, "State", StateProps{
-		Key: h.DataKey, Emails: cfg.Notices.Emails, ExemptionsJSON: exemptions, Account: cfg.Account, Region: cfg.HomeRegion,
+		Key: h.DataKey, Emails: cfg.Notices.Emails, ExemptionsJSON: exemptions, Account: cfg.Account, Region: cfg.HomeRegion, Partition: cfg.Partition,
 	})
 
 	keys := map[string]string{cfg.HomeRegion: *h.S3Key.KeyArn()}

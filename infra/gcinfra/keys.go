@@ -18,8 +18,10 @@ type DataKeyProps struct {
 // NewDataKey is the CMK for gcguard's own data in a region: topic, audit
 // table, on-failure queue, log groups. The services that write with it on
 // gcguard's behalf (EventBridge and CloudWatch into the topic and queue,
-// CloudWatch Logs into log groups) are granted by service principal,
-// pinned to this account.
+// CloudWatch Logs into log groups) are granted by service principal, as
+// the SNS and SQS encryption guides show it: these services use the key only
+// for resources that name it, and the topic and queue policies pin the
+// publishing account.
 func NewDataKey(scope constructs.Construct, id string, p DataKeyProps) awskms.Key {
 	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
 		Description:       jsii.String("gcguard: topic, audit table, queues and logs"),
@@ -33,7 +35,6 @@ func NewDataKey(scope constructs.Construct, id string, p DataKeyProps) awskms.Ke
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
 	}), jsii.Bool(false))
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("LogsEncryptGcguardLogGroups"),

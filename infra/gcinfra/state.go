@@ -1,6 +1,8 @@
 package gcinfra
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -25,6 +27,7 @@ type StateProps struct {
 	Emails          []string
 	ExemptionsJSON  string
 	Account, Region string
+	Partition       string
 }
 
 // State is what the hub keeps: the audit table, the notice topic, the
@@ -76,6 +79,18 @@ func NewState(scope constructs.Construct, id string, p StateProps) *State {
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{s.Topic.TopicArn()},
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": p.Account}},
+	}))
+
+	// CloudWatch alarms publish as a service once the topic has a policy.
+	s.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{s.Topic.TopicArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": p.Account},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", p.Partition, p.Region, p.Account)},
+		},
 	}))
 
 	tier := awsssm.ParameterTier_STANDARD
