@@ -297,7 +297,7 @@ func (c *Config) Env() map[string]string {
 	set(EnvExemptionsParam, c.ExemptionsParam)
 	set(EnvOwnRoleARNs, strings.Join(c.OwnRoleARNs, ","))
 	if !c.DeployedAt.IsZero() {
-		env[EnvDeployedAt] = c.DeployedAt.Format(time.RFC3339)
+		env[EnvDeployedAt] = c.DeployedAt.Format(time.RFC3339Nano)
 	}
 	return env
 }
