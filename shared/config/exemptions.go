@@ -81,21 +81,35 @@ func (e Exemption) Active(now time.Time) bool {
 }
 
 // Covers reports whether the entry names this rule and resource. Patterns use
-// * and ? only; IAM ARNs contain no other glob metacharacters.
+// * and ? as IAM does: * matches any run of characters, '/' included (IAM
+// paths contain '/'), ? any one character.
 func (e Exemption) Covers(rule, resource string) bool {
-	if e.Rule != rule {
-		return false
+	return e.Rule == rule && wildcardMatch(e.Resource, resource)
+}
+
+// wildcardMatch is IAM's ARN matching: linear, with one backtrack point.
+func wildcardMatch(pattern, s string) bool {
+	p, i, starP, starI := 0, 0, -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			starP, starI = p, i
+			p++
+		case starP >= 0:
+			p = starP + 1
+			starI++
+			i = starI
+		default:
+			return false
+		}
 	}
-	ok, err := path.Match(e.Resource, resource)
-	if err == nil && ok {
-		return true
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
 	}
-	// path.Match stops * at '/', but IAM paths contain '/': a trailing *
-	// covers everything below.
-	if p, found := strings.CutSuffix(e.Resource, "*"); found && !strings.ContainsAny(p, "*?") {
-		return strings.HasPrefix(resource, p)
-	}
-	return e.Resource == resource
+	return p == len(pattern)
 }
 
 // Lookup returns the entry covering the rule and resource. active says
