@@ -34,6 +34,7 @@ func commands() []command {
 	return []command{
 		{"explain", "judge one CloudTrail event as gcguard would (no AWS calls)", runExplain},
 		{"analyze", "analyze a policy document: analyze trust|bucket ...", runAnalyze},
+		{"scan", "assess an account without changing it: what gcguard would change and why", runScan},
 		{"history", "list audit records", runHistory},
 		{"revert", "undo a change by its audit id", runRevert},
 		{"demo", "run gcguard against a local moto and show what it does", runDemo},

@@ -20,6 +20,7 @@ func runRevert(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	af := addAWSFlags(fs)
 	hold := fs.Duration("hold", config.DefaultHold, "how long gcguard leaves the resource alone afterwards")
 	by := fs.String("by", defaultOperator(), "who reverts (recorded in the audit trail)")
+	force := fs.Bool("force", false, "revert even though the resource changed since gcguard wrote it")
 	fs.Usage = func() {
 		io.WriteString(stderr, "usage: gcguard revert [flags] AUDIT-ID\n")
 		fs.PrintDefaults()
@@ -51,7 +52,7 @@ func runRevert(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	store := &audit.Store{DB: dynamodb.NewFromConfig(awsCfg), Table: *af.table}
-	rec, what, err := eng.Revert(ctx, store, pos[0], *by)
+	rec, what, err := eng.Revert(ctx, store, pos[0], *by, *force)
 	if err != nil {
 		return err
 	}

@@ -171,9 +171,32 @@ func (e *Engine) dryRun(b Bound) bool { return e.DryRun || b.Mode != config.Enfo
 // Reconcile brings one resource to compliance (or reports it). ev is the
 // event that pointed at it, nil when the sweep asks.
 func (e *Engine) Reconcile(ctx context.Context, b Bound, t Target, ev *cloudtrail.Event) (Result, error) {
-	spec := b.Rule.Spec()
-	r := &run{e: e, b: b, t: t, ev: ev, res: Result{Rule: spec.Name, Target: t}}
+	return e.reconcile(ctx, &run{e: e, b: b, t: t, ev: ev})
+}
+
+// SweepOptions says how the sweep wants one item handled.
+type SweepOptions struct {
+	// ReportOnly, when set, is why the item is reported and not changed
+	// (it existed before gcguard was deployed).
+	ReportOnly string
+}
+
+// ReconcileItem handles one resource found by the sweep. Its listed state is
+// used for the first plan, so a compliant resource costs no extra read;
+// anything to change is read again under the lease. Reports are not
+// recorded or announced one by one: the sweep sums them up.
+func (e *Engine) ReconcileItem(ctx context.Context, b Bound, it Item, opt SweepOptions) (Result, error) {
+	return e.reconcile(ctx, &run{e: e, b: b, t: it.Target, pre: it.State, sweep: true, forceReport: opt.ReportOnly})
+}
+
+func (e *Engine) reconcile(ctx context.Context, r *run) (Result, error) {
+	spec := r.b.Rule.Spec()
+	b, t, ev := r.b, r.t, r.ev
+	r.res = Result{Rule: spec.Name, Target: t}
 	r.log = e.logger().With("rule", spec.Name, "resource", t.ARN, "mode", string(b.Mode), "dry_run", e.dryRun(b))
+	if r.sweep {
+		r.log = r.log.With("sweep", true)
+	}
 	if ev != nil {
 		r.log = r.log.With("event_id", ev.ID)
 	}
@@ -199,6 +222,12 @@ type run struct {
 	log   *slog.Logger
 	res   Result
 	owner string
+	// pre is state the sweep already read; used once, for the first plan.
+	pre State
+	// sweep runs report instead of recording and announcing each report.
+	sweep bool
+	// forceReport makes the run report only, with this reason.
+	forceReport string
 }
 
 func (r *run) reconcile(ctx context.Context) error {
@@ -253,7 +282,12 @@ func (r *run) reconcile(ctx context.Context) error {
 // observeAndPlan reads live state and plans. done means the run ended
 // quietly (resource gone).
 func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
-	state, err := r.observe(ctx)
+	state, err := r.pre, error(nil)
+	if state != nil {
+		r.pre = nil
+	} else {
+		state, err = r.observe(ctx)
+	}
 	if err != nil {
 		if awsapi.IsNotFound(err) {
 			r.res.Outcome, r.res.Reason = finding.Skipped, "resource no longer exists"
@@ -304,6 +338,8 @@ func (r *run) observe(ctx context.Context) (State, error) {
 
 func (r *run) reportOnlyReason(p *Plan) string {
 	switch {
+	case r.forceReport != "":
+		return r.forceReport
 	case p.ReportOnly != "":
 		return p.ReportOnly
 	case r.e.DryRun:
@@ -393,6 +429,9 @@ func (r *run) record(p *Plan, status audit.Status, outcome finding.Outcome) *aud
 
 // report records and announces a plan that is not applied.
 func (r *run) report(ctx context.Context, p *Plan, outcome finding.Outcome, reason string) error {
+	if r.sweep {
+		return nil // the sweep's summary carries it
+	}
 	rec := r.record(p, audit.Reported, outcome)
 	if err := r.e.Audit.Begin(ctx, rec); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -335,14 +336,14 @@ func TestRevertHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := w.records(t)[0]
-	back, what, err := eng.Revert(ctx, w.sb.Store, rec.ID, "test-operator")
+	back, what, err := eng.Revert(ctx, w.sb.Store, rec.ID, "test-operator", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w.tags(t)[testrule.ForbiddenTag] != "yes" || back.RevertOf != rec.ID || !strings.Contains(what, "until") {
 		t.Fatalf("revert did not restore: tags %v, record %+v, %q", w.tags(t), back, what)
 	}
-	if _, _, err := eng.Revert(ctx, w.sb.Store, rec.ID, "test-operator"); err == nil {
+	if _, _, err := eng.Revert(ctx, w.sb.Store, rec.ID, "test-operator", false); err == nil {
 		t.Fatal("a record was reverted twice")
 	}
 	res, err := eng.HandleEvent(ctx, mustDecode(t, w.event))
@@ -433,4 +434,33 @@ func actions(calls []testkit.Call) string {
 		s = append(s, c.Service+":"+c.Action)
 	}
 	return strings.Join(s, " ")
+}
+
+// A revert refuses when the resource changed since gcguard wrote it, and
+// says what differs; --force reverts anyway.
+func TestRevertRefusesChangedResource(t *testing.T) {
+	w := newWorld(t, map[string]string{testrule.ForbiddenTag: "yes"})
+	eng, err := w.sb.Engine(guardrail.Default, testrule.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := eng.Handle(ctx, w.event); err != nil {
+		t.Fatal(err)
+	}
+	rec := w.records(t)[0]
+	_, err = w.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("alice"), Tags: []types.Tag{{Key: aws.String(testrule.ForbiddenTag), Value: aws.String("later")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = eng.Revert(ctx, w.sb.Store, rec.ID, "op", false)
+	if !errors.Is(err, guardrail.ErrChanged) || !strings.Contains(err.Error(), "later") {
+		t.Fatalf("want a refusal showing the difference, got %v", err)
+	}
+	if _, _, err := eng.Revert(ctx, w.sb.Store, rec.ID, "op", true); err != nil {
+		t.Fatalf("forced revert: %v", err)
+	}
+	if w.tags(t)[testrule.ForbiddenTag] != "yes" {
+		t.Fatal("forced revert did not restore")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/finding"
@@ -24,7 +25,11 @@ type RevertStore interface {
 // Revert undoes the change recorded as id: it records the revert first,
 // restores the prior state through the rule, and places a hold so the
 // guardrail does not immediately undo the revert. by names who asked.
-func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string) (*audit.Record, string, error) {
+//
+// Unless force is set, it refuses when the resource changed since gcguard
+// wrote it (rules that can snapshot their state say what differs): a
+// revert must not silently undo someone else's later change.
+func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string, force bool) (*audit.Record, string, error) {
 	rec, err := store.Get(ctx, id)
 	if err != nil {
 		return nil, "", err
@@ -52,8 +57,14 @@ func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string) (
 	if !ok {
 		return nil, "", fmt.Errorf("rule %s: %w", rec.Rule, ErrNotRevertible)
 	}
-	if !json.Valid(rec.Target) {
-		return nil, "", fmt.Errorf("audit record %s has no readable target", id)
+	var t Target
+	if err := json.Unmarshal(rec.Target, &t); err != nil {
+		return nil, "", fmt.Errorf("audit record %s has no readable target: %w", id, err)
+	}
+	if !force {
+		if err := unchangedSince(ctx, rule, t, rec); err != nil {
+			return nil, "", err
+		}
 	}
 	now := e.now().UTC()
 	back := &audit.Record{
@@ -83,4 +94,31 @@ func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string) (
 		return back, what, err
 	}
 	return back, what + fmt.Sprintf("; gcguard leaves %s alone until %s", rec.Resource, hold.Until.Format("2006-01-02 15:04:05 MST")), nil
+}
+
+// ErrChanged says the resource is no longer as gcguard left it.
+var ErrChanged = errors.New("the resource changed since gcguard wrote it (use --force to revert anyway)")
+
+func unchangedSince(ctx context.Context, rule Rule, t Target, rec *audit.Record) error {
+	snap, ok := rule.(Snapshotter)
+	if !ok || len(rec.After) == 0 {
+		return nil
+	}
+	state, err := rule.Observe(ctx, t)
+	if err != nil {
+		return fmt.Errorf("read %s before reverting: %w", t.ARN, err)
+	}
+	now := snap.Snapshot(state)
+	if sameJSON(now, rec.After) {
+		return nil
+	}
+	return fmt.Errorf("%w\n  gcguard left: %s\n  now:         %s", ErrChanged, rec.After, now)
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -124,3 +124,29 @@ func JSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// Lister is implemented by rules the sweep can walk. List calls fn for each
+// resource the rule governs, in a stable order, starting after the item
+// whose Key is after ("" = from the start). It returns fn's first error.
+type Lister interface {
+	List(ctx context.Context, after string, fn func(Item) error) error
+}
+
+// Item is one resource found by a sweep.
+type Item struct {
+	Target Target
+	// State is the live state when listing already read it (ListRoles
+	// returns trust policies); nil means the engine observes.
+	State State
+	// Created is when the resource was made; zero when unknown.
+	Created time.Time
+	// Key orders items for checkpoints.
+	Key string
+}
+
+// Snapshotter is implemented by rules whose live state can be put in the
+// shape of Plan.Desired, so a revert can tell whether the resource changed
+// since gcguard wrote it.
+type Snapshotter interface {
+	Snapshot(s State) json.RawMessage
+}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,6 +25,7 @@ type AccessKeyAPI interface {
 	DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyInput, optFns ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
 	UpdateAccessKey(ctx context.Context, in *iam.UpdateAccessKeyInput, optFns ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error)
 	GetAccountSummary(ctx context.Context, in *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	UserLister
 }
 
 var _ AccessKeyAPI = (*iam.Client)(nil)
@@ -39,8 +41,8 @@ var AccessKeySpec = guardrail.Spec{
 	Permissions: []guardrail.Permission{
 		{Actions: []string{"iam:GetUser", "iam:ListAccessKeys", "iam:DeleteAccessKey", "iam:UpdateAccessKey"},
 			Resources: []string{"arn:${Partition}:iam::${Account}:user/*"}},
-		// GetAccountSummary has no resource-level permission.
-		{Actions: []string{"iam:GetAccountSummary"}, Resources: []string{"*"}},
+		// GetAccountSummary and ListUsers (the sweep) have no resource-level permission.
+		{Actions: []string{"iam:GetAccountSummary", "iam:ListUsers"}, Resources: []string{"*"}},
 	},
 }
 
@@ -101,6 +103,8 @@ type AccessKeyState struct {
 	Status    string `json:"status,omitempty"`     // the event's key: Active or Inactive
 	RootKeys  int32  `json:"root_keys,omitempty"`  // root user's keys, for the root case
 	OtherKeys int    `json:"other_keys,omitempty"` // the user's other keys, never touched
+
+	user, keyID string // what was observed, for Snapshot
 }
 
 // Resolve gives the target the user's exact ARN (with its path), which is
@@ -126,7 +130,7 @@ func (r *AccessKey) Observe(ctx context.Context, t guardrail.Target) (guardrail.
 	if err != nil {
 		return nil, fmt.Errorf("read user %s: %w", t.User, err)
 	}
-	st := &AccessKeyState{UserARN: aws.ToString(user.User.Arn)}
+	st := &AccessKeyState{UserARN: aws.ToString(user.User.Arn), user: t.User, keyID: t.AccessKeyID}
 	p := iam.NewListAccessKeysPaginator(r.IAM, &iam.ListAccessKeysInput{UserName: aws.String(t.User)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -276,4 +280,51 @@ func (*AccessKey) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.
 	}
 	return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.AccessKeyCreated},
 		Reason: fmt.Sprintf("access key %s was created for IAM user %s: gcguard %s exactly this key unless the user has an active exemption", t.AccessKeyID, t.User, verb)}
+}
+
+// List yields every access key of every IAM user, with its status, for the
+// sweep. Root keys cannot be listed; the account summary shows them.
+func (r *AccessKey) List(ctx context.Context, after string, fn func(guardrail.Item) error) error {
+	users, err := listUsers(ctx, r.IAM)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		name := aws.ToString(u.UserName)
+		out, err := r.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: u.UserName})
+		if awsapi.IsNotFound(err) {
+			continue // deleted while listing
+		}
+		if err != nil {
+			return fmt.Errorf("list access keys of %s: %w", name, err)
+		}
+		for _, k := range out.AccessKeyMetadata {
+			id := aws.ToString(k.AccessKeyId)
+			key := name + "/" + id
+			if key <= after {
+				continue
+			}
+			st := &AccessKeyState{UserARN: aws.ToString(u.Arn), Status: string(k.Status), OtherKeys: len(out.AccessKeyMetadata) - 1}
+			it := guardrail.Item{
+				Target:  guardrail.Target{Kind: KindAccessKey, ARN: aws.ToString(u.Arn), User: name, AccessKeyID: id},
+				State:   st,
+				Created: aws.ToTime(k.CreateDate),
+				Key:     key,
+			}
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Snapshot puts live state in the shape of Plan.Desired, so a revert can
+// tell whether the key changed since gcguard wrote it.
+func (r *AccessKey) Snapshot(s guardrail.State) json.RawMessage {
+	st, _ := s.(*AccessKeyState)
+	if st == nil {
+		return nil
+	}
+	return guardrail.JSON(map[string]string{"status": st.Status, "user": st.user, "access_key_id": st.keyID})
 }

@@ -259,7 +259,7 @@ func TestAccessKeyRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := w.records(t, userARN+"alice")[0]
-	if _, _, err := eng.Revert(ctx, w.sb.Store, rec.ID, "tester"); err != nil {
+	if _, _, err := eng.Revert(ctx, w.sb.Store, rec.ID, "tester", false); err != nil {
 		t.Fatal(err)
 	}
 	if w.keys(t, "alice")[w.k1] != "Active" {
@@ -277,7 +277,7 @@ func TestAccessKeyRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec2 := w2.records(t, userARN+"alice")[0]
-	if _, _, err := eng2.Revert(ctx, w2.sb.Store, rec2.ID, "tester"); err == nil || !strings.Contains(err.Error(), "cannot be restored") {
+	if _, _, err := eng2.Revert(ctx, w2.sb.Store, rec2.ID, "tester", false); err == nil || !strings.Contains(err.Error(), "cannot be restored") {
 		t.Fatalf("revert of a deleted key: %v", err)
 	}
 }

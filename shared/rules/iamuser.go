@@ -19,6 +19,7 @@ type IAMUserAPI interface {
 	GetUser(ctx context.Context, in *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
 	GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, optFns ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
 	DeleteLoginProfile(ctx context.Context, in *iam.DeleteLoginProfileInput, optFns ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)
+	UserLister
 }
 
 var _ IAMUserAPI = (*iam.Client)(nil)
@@ -32,10 +33,12 @@ var IAMUserSpec = guardrail.Spec{
 	DefaultMode: config.Notify,
 	Scope:       guardrail.ScopeGlobal,
 	Triggers:    []guardrail.Trigger{{Source: "aws.iam", EventNames: []string{"CreateUser", "CreateLoginProfile"}}},
-	Permissions: []guardrail.Permission{{
-		Actions:   []string{"iam:GetUser", "iam:GetLoginProfile", "iam:DeleteLoginProfile"},
-		Resources: []string{"arn:${Partition}:iam::${Account}:user/*"},
-	}},
+	Permissions: []guardrail.Permission{
+		{Actions: []string{"iam:GetUser", "iam:GetLoginProfile", "iam:DeleteLoginProfile"},
+			Resources: []string{"arn:${Partition}:iam::${Account}:user/*"}},
+		// ListUsers (the sweep) has no resource-level permission.
+		{Actions: []string{"iam:ListUsers"}, Resources: []string{"*"}},
+	},
 }
 
 func init() {
@@ -169,4 +172,27 @@ func (*IAMUser) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.Co
 	}
 	return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.LoginProfileCreated},
 		Reason: "IAM user " + t.User + " got a console password: gcguard " + what}
+}
+
+// List yields every IAM user for the sweep; the engine reads each one.
+func (r *IAMUser) List(ctx context.Context, after string, fn func(guardrail.Item) error) error {
+	users, err := listUsers(ctx, r.IAM)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		name := aws.ToString(u.UserName)
+		if name <= after {
+			continue
+		}
+		it := guardrail.Item{
+			Target:  guardrail.Target{Kind: KindUser, ARN: aws.ToString(u.Arn), User: name},
+			Created: aws.ToTime(u.CreateDate),
+			Key:     name,
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	return nil
 }

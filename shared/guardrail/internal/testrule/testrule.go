@@ -5,6 +5,7 @@ package testrule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -118,4 +119,14 @@ func (r *Rule) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 		return "", err
 	}
 	return "tag restored", nil
+}
+
+// Snapshot puts live state in the shape of Plan.Desired.
+func (r *Rule) Snapshot(s guardrail.State) json.RawMessage {
+	tags, _ := s.(map[string]string)
+	out := map[string]string{}
+	if v, ok := tags[ForbiddenTag]; ok {
+		out[ForbiddenTag] = v
+	}
+	return guardrail.JSON(out)
 }
