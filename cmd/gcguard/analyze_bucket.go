@@ -1,7 +1,48 @@
 package main
 
-import "io"
+import (
+	"flag"
+	"io"
 
+	"github.com/gcguard/gcguard/shared/policy"
+)
+
+// analyzeBucket prints the BucketReport of one bucket policy.
 func analyzeBucket(args []string, stdout, stderr io.Writer) error {
-	return usagef("bucket policy analysis is not part of this build yet")
+	fs := newFlags("analyze bucket", stderr)
+	account := fs.String("account", "", "the account that owns the bucket (required)")
+	bucket := fs.String("bucket", "", "the bucket's name (required)")
+	var trusted listFlag
+	fs.Var(&trusted, "trusted-account", "a trusted account id (repeatable)")
+	trustedOrg := fs.String("trusted-org", "", "the trusted organization id")
+	region := fs.String("region", "", "the bucket's region")
+	kmsKey := fs.String("kms-key", "", "the region's allowed customer-managed KMS key ARN")
+	partition := fs.String("partition", "", "the AWS partition (default aws)")
+	fs.Usage = func() {
+		io.WriteString(stderr, "usage: gcguard analyze bucket --account ID --bucket NAME [flags] FILE  (JSON or URL-encoded; - for stdin)\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err == flag.ErrHelp {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *account == "" || *bucket == "" {
+		return usagef("want --account ID, --bucket NAME and exactly one policy file")
+	}
+	raw, err := readInput(pos[0])
+	if err != nil {
+		return err
+	}
+	doc, err := policy.Parse(raw)
+	if err != nil {
+		return usageError{err}
+	}
+	rep := policy.AnalyzeBucket(doc, policy.BucketOptions{
+		Account: *account, Bucket: *bucket, Region: *region, Partition: *partition,
+		KMSKeyARN: *kmsKey, TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
+	})
+	return writeJSON(stdout, rep)
 }

@@ -1,0 +1,189 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gcguard/gcguard/shared/finding"
+)
+
+// BucketPolicyMaxBytes is S3's bucket-policy size limit (20 KB). S3 does
+// not document whether whitespace counts, so plans measure the minified
+// form they write, which is the smallest the policy can be sent as.
+const BucketPolicyMaxBytes = 20 * 1024
+
+// gcguard's fixed-Sid statements in a bucket policy. A second run finds
+// them by Sid and writes nothing; a Sid with this prefix belongs to gcguard
+// and is replaced when its content differs.
+const (
+	SidDenyInsecureTransport = "GcguardDenyInsecureTransport"
+	SidDenyNonKMSEncryption  = "GcguardDenyNonKMSEncryption"
+	SidDenyKMSWithoutKeyID   = "GcguardDenyKMSWithoutKeyId"
+	SidDenyOtherKMSKey       = "GcguardDenyOtherKMSKey"
+	SidDenyCustomerKeys      = "GcguardDenySSEC"
+	gcguardSidPrefix         = "Gcguard"
+	condSecureTransport      = "aws:SecureTransport"
+	condSSE                  = "s3:x-amz-server-side-encryption"
+	condSSEKMSKeyID          = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+	condSSECustomerAlgorithm = "s3:x-amz-server-side-encryption-customer-algorithm"
+)
+
+// IsGcguardSid reports whether a statement Sid is gcguard's.
+func IsGcguardSid(sid string) bool { return strings.HasPrefix(sid, gcguardSidPrefix) }
+
+// BucketOptions describe the bucket a policy belongs to.
+type BucketOptions struct {
+	Account   string // the bucket owner's account ID
+	Bucket    string // bucket name
+	Region    string // the bucket's region (informational)
+	Partition string // default "aws"
+	// KMSKeyARN is the bucket region's allowed customer-managed key; uploads
+	// naming another key are denied. "" leaves that statement out.
+	KMSKeyARN       string
+	TrustedAccounts []string
+	TrustedOrg      string
+}
+
+func (o BucketOptions) withDefaults() BucketOptions {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	return o
+}
+
+func (o BucketOptions) trusted(acct string) bool {
+	return acct == o.Account || slices.Contains(o.TrustedAccounts, acct)
+}
+
+// BucketARN is the bucket's ARN; objects are BucketARN + "/*".
+func (o BucketOptions) BucketARN() string {
+	o = o.withDefaults()
+	return "arn:" + o.Partition + ":s3:::" + o.Bucket
+}
+
+// BucketReport is the verdict on one bucket policy.
+type BucketReport struct {
+	Public                  bool              `json:"public"`
+	ExternalAccounts        []string          `json:"external_accounts"` // sorted, never own/trusted
+	OrgWide                 bool              `json:"org_wide"`
+	DeniesInsecureTransport bool              `json:"denies_insecure_transport"`
+	Unsure                  bool              `json:"unsure"`
+	LogDelivery             bool              `json:"log_delivery"`
+	Findings                []finding.Finding `json:"findings"`
+}
+
+// BucketPlan is the merge of gcguard's statements into the owner's policy.
+type BucketPlan struct {
+	Changed    bool              `json:"changed"`
+	Document   json.RawMessage   `json:"document,omitempty"` // minified; only when Changed
+	Findings   []finding.Finding `json:"findings"`
+	Changes    []string          `json:"changes"`
+	ReportOnly bool              `json:"report_only"`
+	Reason     string            `json:"reason,omitempty"` // why ReportOnly
+}
+
+// AnalyzeBucket judges a bucket policy; doc nil means the bucket has none.
+func AnalyzeBucket(doc *Document, opt BucketOptions) BucketReport {
+	return analyzeBucket(doc, opt).report
+}
+
+// GcguardBucketStatements returns gcguard's Deny statements for the
+// bucket, in the order a merge appends them.
+func GcguardBucketStatements(opt BucketOptions) []*Statement {
+	opt = opt.withDefaults()
+	bucket := opt.BucketARN()
+	objects := bucket + "/*"
+	star := func() *Principal { return &Principal{Wildcard: true} }
+	put := func() *Values { return &Values{List: []string{"s3:PutObject"}, Single: true} }
+	objRes := func() *Values { return &Values{List: []string{objects}, Single: true} }
+	str := func(s ...string) []ConditionValue {
+		out := make([]ConditionValue, len(s))
+		for i, v := range s {
+			out[i] = ConditionValue{Text: v}
+		}
+		return out
+	}
+	entry := func(key string, vals ...string) ConditionEntry {
+		return ConditionEntry{Key: key, Values: str(vals...), Single: len(vals) == 1}
+	}
+	cond := func(blocks ...ConditionBlock) *Condition { return &Condition{Blocks: blocks} }
+	block := func(op string, es ...ConditionEntry) ConditionBlock {
+		return ConditionBlock{Operator: op, Entries: es}
+	}
+	out := []*Statement{
+		{
+			// Every request over plain HTTP, on the bucket and its objects.
+			Sid: SidDenyInsecureTransport, HasSid: true, Effect: "Deny", Principal: star(),
+			Action:    &Values{List: []string{"s3:*"}, Single: true},
+			Resource:  &Values{List: []string{bucket, objects}},
+			Condition: cond(block("Bool", entry(condSecureTransport, "false"))),
+		},
+		{
+			// Uploads asking for SSE-S3 (AES256) or anything but SSE-KMS /
+			// DSSE-KMS. StringNotEquals alone would also match uploads that
+			// send no header (a missing key makes a negated operator true),
+			// and those must keep working: default encryption applies. Null
+			// false = the header is present.
+			Sid: SidDenyNonKMSEncryption, HasSid: true, Effect: "Deny", Principal: star(),
+			Action: put(), Resource: objRes(),
+			Condition: cond(
+				block("Null", entry(condSSE, "false")),
+				block("StringNotEquals", entry(condSSE, "aws:kms", "aws:kms:dsse")),
+			),
+		},
+		{
+			// aws:kms or aws:kms:dsse without a key id: the S3 API reference
+			// (PutObject, x-amz-server-side-encryption-aws-kms-key-id) says
+			// S3 then uses the AWS managed key aws/s3, not the bucket's
+			// default key, so such uploads would escape the customer-managed
+			// key. Uploads without any encryption header are untouched.
+			Sid: SidDenyKMSWithoutKeyID, HasSid: true, Effect: "Deny", Principal: star(),
+			Action: put(), Resource: objRes(),
+			Condition: cond(block("Null", entry(condSSE, "false"), entry(condSSEKMSKeyID, "true"))),
+		},
+	}
+	if opt.KMSKeyARN != "" {
+		allowed := []string{opt.KMSKeyARN}
+		if _, _, _, _, res, ok := arnParts(opt.KMSKeyARN); ok {
+			if id, ok := strings.CutPrefix(res, "key/"); ok && id != "" {
+				// The header may name the key by ARN or by key ID (a UUID,
+				// which no other account can choose).
+				allowed = append(allowed, id)
+			}
+		}
+		out = append(out, &Statement{
+			Sid: SidDenyOtherKMSKey, HasSid: true, Effect: "Deny", Principal: star(),
+			Action: put(), Resource: objRes(),
+			Condition: cond(
+				block("Null", entry(condSSEKMSKeyID, "false")),
+				block("StringNotEquals", entry(condSSEKMSKeyID, allowed...)),
+			),
+		})
+	}
+	out = append(out, &Statement{
+		// SSE-C (customer-provided keys); the bucket also blocks it with
+		// BlockedEncryptionTypes, this covers buckets where that is unset.
+		Sid: SidDenyCustomerKeys, HasSid: true, Effect: "Deny", Principal: star(),
+		Action: put(), Resource: objRes(),
+		Condition: cond(block("Null", entry(condSSECustomerAlgorithm, "false"))),
+	})
+	return out
+}
+
+func validateBucketOptions(opt BucketOptions) error {
+	if !isAccountID(opt.Account) {
+		return fmt.Errorf("BucketOptions.Account %q is not a 12-digit account ID", opt.Account)
+	}
+	if opt.Bucket == "" || strings.ContainsAny(opt.Bucket, "/*?:\" ") {
+		return fmt.Errorf("BucketOptions.Bucket %q is not a bucket name", opt.Bucket)
+	}
+	if opt.KMSKeyARN != "" {
+		_, svc, _, acct, res, ok := arnParts(opt.KMSKeyARN)
+		if !ok || svc != "kms" || !isAccountID(acct) || !strings.HasPrefix(res, "key/") || len(res) == len("key/") {
+			return fmt.Errorf("BucketOptions.KMSKeyARN %q is not a KMS key ARN (arn:…:kms:region:account:key/id)", opt.KMSKeyARN)
+		}
+	}
+	return nil
+}
