@@ -20,15 +20,15 @@ import (
 // answer as moto does for the accesskey fix path: the user has the event's
 // key (active) and one other key; nothing is held or leased.
 
-// fakeIAM is one IAM user with two keys.
+// fakeIAM is one IAM user with two keys. The embedded interface stays nil:
+// a method the fix path should not call (the sweep's ListUsers) panics.
 type fakeIAM struct {
+	rules.AccessKeyAPI
 	user, arn     string
 	key, otherKey string
 	keyPresent    bool
 	created       time.Time
 }
-
-var _ rules.AccessKeyAPI = (*fakeIAM)(nil)
 
 func (f *fakeIAM) GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error) {
 	return &iam.GetUserOutput{User: &iamtypes.User{UserName: aws.String(f.user), Arn: aws.String(f.arn), Path: aws.String("/"),

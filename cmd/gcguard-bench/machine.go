@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,6 +13,20 @@ import (
 // machine is what the figures were measured on.
 type machine struct {
 	cpu, cores, memory, os, goVersion, load string
+}
+
+// sourceOf names the commit the figures are for, and says when the tree
+// had changes on top of it.
+func sourceOf(root string) string {
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	s := "commit " + strings.TrimSpace(string(head))
+	if dirty, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(dirty) > 0 {
+		s += " with uncommitted changes"
+	}
+	return s
 }
 
 func describeMachine() machine {

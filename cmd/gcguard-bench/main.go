@@ -17,16 +17,18 @@ import (
 // options are the knobs of one run; the defaults keep `make bench` within
 // a few minutes on a small machine.
 type options struct {
-	out       string
-	events    int           // events per side in the handler comparison
-	ownEvents int           // events through the engine over fakes
-	starts    int           // cold starts of the bootstrap
-	memEvents int           // events through the bootstrap before reading its peak memory
-	benchtime string        // go test -benchtime for the policy benchmarks
-	only      []string      // section ids; empty = all
-	localDir  string        // amd64 functions: <dir>/<fn>/bootstrap
-	distDir   string        // arm64 deployment functions
-	timeout   time.Duration // the whole run
+	out        string
+	events     int           // events per side in the handler comparison
+	ownEvents  int           // events through the engine over fakes
+	starts     int           // cold starts of the bootstrap
+	memEvents  int           // events through the bootstrap before reading its peak memory
+	benchtime  string        // go test -benchtime for the policy benchmarks
+	only       []string      // section ids; empty = all
+	localDir   string        // amd64 functions: <dir>/<fn>/bootstrap
+	distDir    string        // arm64 deployment functions
+	timeout    time.Duration // the whole run
+	cpuProfile string        // write a CPU profile of the run here
+	memProfile string        // write an allocation profile of the run here
 }
 
 func main() {
@@ -42,6 +44,8 @@ func main() {
 	flag.StringVar(&o.localDir, "local-dir", "build/local", "directory of the amd64 bootstraps (make build-local)")
 	flag.StringVar(&o.distDir, "dist-dir", "dist", "directory of the arm64 deployment bootstraps (make build-lambda)")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the run to this file (go tool pprof -sample_index=alloc_space)")
 	flag.Parse()
 	if only != "" {
 		o.only = strings.Split(only, ",")
@@ -76,7 +80,12 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer b.close()
-	rep := &report{machine: describeMachine(), started: time.Now(), command: commandLine()}
+	stopProfiles, err := startProfiles(o)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
+	rep := &report{machine: describeMachine(), started: time.Now(), command: commandLine(), source: sourceOf(b.root)}
 	failed := 0
 	for _, s := range sections() {
 		if len(o.only) > 0 && !slices.Contains(o.only, s.id) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -180,6 +181,10 @@ func (in *bareInputs) releaseLease(ctx context.Context, _ *iteration) error {
 		ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
 		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":owner": s("bare")},
 	})
+	var gone *dbtypes.ConditionalCheckFailedException
+	if errors.As(err, &gone) {
+		return nil // as the engine: a retried delete finds the lease gone
+	}
 	return err
 }
 
