@@ -8,8 +8,9 @@ import (
 
 // Pattern is an EventBridge event pattern. Match implements the subset of
 // EventBridge matching gcguard's patterns use (value lists, prefix, exists,
-// anything-but), so every fixture can be checked against every pattern in
-// code: moto's matcher is not EventBridge's.
+// anything-but of values, $or), so every fixture can be checked against every
+// pattern in code: moto's matcher is not EventBridge's. Anything else is an
+// error, never a silent answer.
 type Pattern map[string]any
 
 // JSON renders the pattern as EventBridge takes it.
@@ -29,6 +30,13 @@ func (p Pattern) Match(event []byte) (bool, error) {
 
 func matchObject(pat map[string]any, doc map[string]any) (bool, error) {
 	for key, want := range pat {
+		if key == "$or" {
+			m, err := matchOr(want, doc)
+			if err != nil || !m {
+				return m, err
+			}
+			continue
+		}
 		val, present := doc[key]
 		switch w := want.(type) {
 		case map[string]any:
@@ -49,6 +57,28 @@ func matchObject(pat map[string]any, doc map[string]any) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// matchOr: any of the sub-patterns matches the same object.
+func matchOr(want any, doc map[string]any) (bool, error) {
+	alts, ok := want.([]any)
+	if !ok || len(alts) == 0 {
+		return false, fmt.Errorf("pattern $or: want a list of objects, got %T", want)
+	}
+	for _, a := range alts {
+		sub, ok := a.(map[string]any)
+		if !ok {
+			return false, fmt.Errorf("pattern $or: want a list of objects, got an element of type %T", a)
+		}
+		m, err := matchObject(sub, doc)
+		if err != nil {
+			return false, err
+		}
+		if m {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // matchValues: the field matches when any element of want matches it; a
@@ -93,16 +123,28 @@ func matchValues(want []any, val any, present bool) (bool, error) {
 }
 
 func matchRule(rule map[string]any, v any) (bool, error) {
+	if len(rule) != 1 {
+		return false, fmt.Errorf("pattern rule %v: want exactly one operator", rule)
+	}
 	for op, arg := range rule {
 		switch op {
 		case "prefix":
+			p, ok := arg.(string)
+			if !ok {
+				return false, fmt.Errorf("pattern operator prefix: want a string, got %T", arg)
+			}
 			s, ok := v.(string)
-			p, _ := arg.(string)
 			return ok && strings.HasPrefix(s, p), nil
 		case "anything-but":
 			list, ok := arg.([]any)
 			if !ok {
 				list = []any{arg}
+			}
+			for _, x := range list {
+				switch x.(type) {
+				case map[string]any, []any:
+					return false, fmt.Errorf("pattern operator anything-but: only values are supported, got %v", arg)
+				}
 			}
 			for _, x := range list {
 				if equalScalar(x, v) {
