@@ -132,7 +132,7 @@ func (s Spec) Validate() error {
 			problems = append(problems, "a permission needs actions and resources")
 		}
 		for _, a := range p.Actions {
-			if strings.HasSuffix(a, ":*") || a == "*" {
+			if strings.ContainsAny(a, "*?") {
 				problems = append(problems, fmt.Sprintf("action %q is a wildcard", a))
 			}
 		}
