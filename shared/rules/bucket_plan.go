@@ -1,0 +1,386 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/gcguard/gcguard/shared/config"
+	"github.com/gcguard/gcguard/shared/finding"
+	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/policy"
+)
+
+// Encryption settings gcguard writes and accepts.
+const (
+	algKMS     = string(types.ServerSideEncryptionAwsKms)
+	algKMSDSSE = string(types.ServerSideEncryptionAwsKmsDsse)
+	blockSSEC  = string(types.EncryptionTypeSseC)
+	enforced   = string(types.ObjectOwnershipBucketOwnerEnforced)
+)
+
+// bucketParts is one state of every part gcguard may write; nil parts are
+// not touched. Plan.Prior holds the parts as they were, Plan.Desired as
+// they will be, so a revert restores exactly the parts that changed.
+type bucketParts struct {
+	Bucket            string             `json:"bucket"`
+	Region            string             `json:"region"`
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
+	ACL               *BucketACL         `json:"acl,omitempty"`
+	Ownership         *BucketOwnership   `json:"ownership,omitempty"`
+	Encryption        *BucketEncryption  `json:"encryption,omitempty"`
+	Policy            *BucketPolicyText  `json:"policy,omitempty"`
+}
+
+// bucketPlanner collects one bucket's plan part by part.
+type bucketPlanner struct {
+	st         *BucketState
+	cfg        *config.Config
+	violations []finding.Code
+	findings   []finding.Finding
+	actions    []string
+	before     []string
+	after      []string
+	held       []string // parts reported, not written, and why
+	public     bool     // something public stays unless written
+	prior      bucketParts
+	desired    bucketParts
+}
+
+func (b *bucketPlanner) violate(code finding.Code, reason string) {
+	if !slices.Contains(b.violations, code) {
+		b.violations = append(b.violations, code)
+	}
+	b.findings = append(b.findings, finding.Finding{Statement: -1, Code: string(code), Reason: reason})
+}
+
+// Plan decides from live state alone: parts that already comply are left
+// alone, so a second run (or gcguard's own event) writes nothing.
+func (r *Bucket) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
+	st, ok := in.State.(*BucketState)
+	if !ok {
+		return guardrail.Plan{}, fmt.Errorf("bucket: unexpected state %T", in.State)
+	}
+	if st.Unknown {
+		return guardrail.Plan{
+			Violations: []finding.Code{finding.RequestParametersOmitted},
+			Findings: []finding.Finding{{Statement: -1, Code: string(finding.RequestParametersOmitted),
+				Reason: "CloudTrail omitted the request parameters: the event does not say which bucket changed"}},
+			ReportOnly: "the event names no bucket; the next sweep reads every bucket's live state",
+		}, nil
+	}
+	b := &bucketPlanner{st: st, cfg: in.Config,
+		prior: bucketParts{Bucket: st.Bucket, Region: st.Region}, desired: bucketParts{Bucket: st.Bucket, Region: st.Region}}
+	key := in.Config.KMSKeys[st.Region]
+	opt := policy.BucketOptions{Account: in.Config.Account, Bucket: st.Bucket, Region: st.Region, Partition: in.Config.Partition,
+		KMSKeyARN: key, TrustedAccounts: in.Config.TrustedAccounts, TrustedOrg: in.Config.TrustedOrg}
+
+	b.planPublicAccessBlock()
+	cleaned := b.planACL()
+	b.planOwnership(cleaned)
+	b.planEncryption(key)
+	logDelivery := b.planPolicy(opt)
+
+	p := guardrail.Plan{Violations: b.violations, Findings: b.findings,
+		Before: strings.Join(b.before, "\n"), After: strings.Join(b.after, "\n")}
+	if p.Empty() {
+		return guardrail.Plan{}, nil
+	}
+	switch {
+	case st.CDKStaging != "":
+		p.ReportOnly = "the CDK bootstrap staging bucket (" + st.CDKStaging + " per CloudFormation) is never changed by gcguard: " +
+			"its configuration belongs to the CDKToolkit stack; to comply, run cdk bootstrap --bootstrap-kms-key-id <this region's gcguard key ARN>"
+	case logDelivery:
+		p.ReportOnly = "log-delivery bucket (its policy grants a log-delivery service): reported only, since ALB/NLB access logs accept only SSE-S3 and delivery must keep working"
+	case len(b.actions) == 0:
+		p.ReportOnly = strings.Join(b.held, "; ")
+	default:
+		p.Actions = b.actions
+		p.Prior, p.Desired = guardrail.JSON(b.prior), guardrail.JSON(b.desired)
+		p.Change = b.desired
+		if len(b.held) > 0 {
+			p.After += "\nnot changed (reported): " + strings.Join(b.held, "; ")
+		}
+		return p, nil
+	}
+	p.After = "unchanged"
+	p.Critical = b.public
+	return p, nil
+}
+
+func (b *bucketPlanner) planPublicAccessBlock() {
+	cur := b.st.PublicAccessBlock
+	if cur.AllOn() {
+		return
+	}
+	b.violate(finding.BucketPABOff, "Block Public Access is not fully on for the bucket: "+describePAB(cur))
+	want := PublicAccessBlock{Present: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
+	b.prior.PublicAccessBlock, b.desired.PublicAccessBlock = &cur, &want
+	b.actions = append(b.actions, "turn on all four Block Public Access settings of the bucket")
+	b.before = append(b.before, "Block Public Access: "+describePAB(cur))
+	b.after = append(b.after, "Block Public Access: "+describePAB(want))
+}
+
+// planACL removes public grants where ACLs still take effect, and returns
+// the ACL as it will be.
+func (b *bucketPlanner) planACL() BucketACL {
+	cur := b.st.ACL
+	if b.st.Ownership.Rule == enforced {
+		return cur // ACLs are disabled: S3 ignores every grant
+	}
+	want := BucketACL{OwnerID: cur.OwnerID, OwnerName: cur.OwnerName}
+	var removed []string
+	for _, g := range cur.Grants {
+		if g.Public() {
+			removed = append(removed, grantName(g)+" "+g.Permission)
+			continue
+		}
+		want.Grants = append(want.Grants, g)
+	}
+	if len(removed) == 0 {
+		return cur
+	}
+	b.public = true
+	b.violate(finding.BucketACLPublic, "the bucket ACL grants "+strings.Join(removed, ", "))
+	b.prior.ACL, b.desired.ACL = &cur, &want
+	b.actions = append(b.actions, "remove the public ACL grants ("+strings.Join(removed, ", ")+")")
+	b.before = append(b.before, "ACL: "+describeACL(cur))
+	b.after = append(b.after, "ACL: "+describeACL(want))
+	return want
+}
+
+// planOwnership disables ACLs (BucketOwnerEnforced). S3 refuses that while
+// the ACL grants anyone outside the account, and dropping such a grant
+// would take access away, so then it is reported instead.
+func (b *bucketPlanner) planOwnership(acl BucketACL) {
+	cur := b.st.Ownership
+	if cur.Rule == enforced {
+		return
+	}
+	name := orNone(cur.Rule)
+	for _, g := range acl.Grants {
+		if g.Type != string(types.TypeCanonicalUser) || g.ID != acl.OwnerID {
+			b.findings = append(b.findings, finding.Finding{Statement: -1, Code: "bucket_acl_grants_outside_account",
+				Reason: "ACLs stay enabled (Object Ownership " + name + "): the ACL grants " + grantName(g) + " " + g.Permission + ", and S3 refuses BucketOwnerEnforced while it does"})
+			return
+		}
+	}
+	b.violate(finding.BucketACLPublic, "ACLs are enabled (Object Ownership "+name+"): any bucket or object ACL can make data public")
+	want := BucketOwnership{Present: true, Rule: enforced}
+	b.prior.Ownership, b.desired.Ownership = &cur, &want
+	b.actions = append(b.actions, "set Object Ownership to BucketOwnerEnforced (ACLs disabled)")
+	b.before = append(b.before, "Object Ownership: "+name)
+	b.after = append(b.after, "Object Ownership: "+enforced)
+}
+
+func (b *bucketPlanner) planEncryption(key string) {
+	cur := b.st.Encryption
+	var r EncryptionRule
+	if cur.Present && len(cur.Rules) > 0 {
+		r = cur.Rules[0]
+	}
+	keyOK := key != "" && sameKey(r.KMSKeyID, key)
+	sseCBlocked := slices.Contains(r.Blocked, blockSSEC)
+	var problems []string
+	code := finding.BucketKeyWrong
+	switch {
+	case r.Algorithm != algKMS && r.Algorithm != algKMSDSSE:
+		code = finding.BucketEncryptionNotKMS
+		problems = append(problems, "default encryption is "+orNone(r.Algorithm)+", not SSE-KMS")
+	case !keyOK:
+		problems = append(problems, "default encryption uses key "+orNone(r.KMSKeyID)+", not the region's customer-managed key")
+	}
+	if r.Algorithm == algKMS && (r.BucketKey == nil || !*r.BucketKey) {
+		problems = append(problems, "S3 Bucket Key is off")
+	}
+	if !sseCBlocked {
+		if len(problems) == 0 {
+			code = finding.BucketEncryptionNotKMS
+		}
+		problems = append(problems, "SSE-C uploads are not blocked")
+	}
+	if len(problems) == 0 {
+		return
+	}
+	b.violate(code, strings.Join(problems, "; "))
+	if key == "" {
+		b.held = append(b.held, "encryption: no customer-managed key is configured for region "+b.st.Region+" ("+config.EnvKMSKeys+")")
+		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
+		return
+	}
+	// aws:kms:dsse stays (a stronger choice the owner made; no bucket key there).
+	want := EncryptionRule{Algorithm: algKMS, KMSKeyID: key, BucketKey: boolPtr(true)}
+	if r.Algorithm == algKMSDSSE {
+		want = EncryptionRule{Algorithm: algKMSDSSE, KMSKeyID: key}
+	}
+	want.Blocked = []string{blockSSEC}
+	for _, t := range r.Blocked {
+		if t != blockSSEC && t != string(types.EncryptionTypeNone) {
+			want.Blocked = append(want.Blocked, t)
+		}
+	}
+	desired := BucketEncryption{Present: true, Rules: []EncryptionRule{want}}
+	b.prior.Encryption, b.desired.Encryption = &cur, &desired
+	b.actions = append(b.actions, "set default encryption to "+describeEncryption(desired))
+	b.before = append(b.before, "default encryption: "+describeEncryption(cur))
+	b.after = append(b.after, "default encryption: "+describeEncryption(desired))
+}
+
+// planPolicy merges gcguard's statements through the policy package and
+// reports whether the bucket is a log-delivery bucket.
+func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
+	cur := b.st.Policy
+	var doc *policy.Document
+	if cur.Present {
+		d, err := policy.Parse([]byte(cur.Text))
+		if err != nil {
+			b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy cannot be read: "+err.Error())
+			b.held = append(b.held, "policy: it cannot be parsed, so gcguard does not rewrite it")
+			return false
+		}
+		doc = d
+	}
+	rep := policy.AnalyzeBucket(doc, opt)
+	if rep.Public {
+		b.public = true
+		b.violate(finding.BucketPublic, "the bucket policy grants public access")
+	}
+	if !rep.DeniesInsecureTransport {
+		b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy does not deny requests without TLS")
+	}
+	plan, err := policy.PlanBucketPolicy(doc, opt)
+	if err != nil {
+		b.held = append(b.held, "policy: "+err.Error())
+		return rep.LogDelivery
+	}
+	for _, f := range plan.Findings {
+		if c := finding.Code(f.Code); c.Valid() && !slices.Contains(b.violations, c) {
+			b.violations = append(b.violations, c)
+		}
+		b.findings = append(b.findings, f)
+	}
+	switch {
+	case plan.ReportOnly:
+		b.held = append(b.held, "policy: "+plan.Reason)
+		return rep.LogDelivery
+	case !plan.Changed:
+		return rep.LogDelivery
+	}
+	if !slices.Contains(b.violations, finding.BucketPolicyMissingTLSDeny) && !slices.Contains(b.violations, finding.BucketPublic) {
+		b.violate(finding.BucketPolicyMissingTLSDeny, "gcguard's Deny statements are missing from the bucket policy or differ")
+	}
+	want := BucketPolicyText{Present: true, Text: string(plan.Document)}
+	b.prior.Policy, b.desired.Policy = &cur, &want
+	b.actions = append(b.actions, "write the bucket policy: "+strings.Join(plan.Changes, "; "))
+	b.before = append(b.before, "bucket policy: "+describePolicy(cur))
+	b.after = append(b.after, "bucket policy: "+describePolicy(want))
+	return rep.LogDelivery
+}
+
+// sameKey compares a configured key ARN with what the bucket names: the ARN
+// itself, or its bare key id. Aliases never count (they resolve in the
+// caller's account, and aws/s3 is not customer-managed).
+func sameKey(have, want string) bool {
+	if have == "" || want == "" {
+		return false
+	}
+	if have == want {
+		return true
+	}
+	_, id, ok := strings.Cut(want, ":key/")
+	return ok && have == id
+}
+
+func boolPtr(v bool) *bool { return &v }
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func describePAB(p PublicAccessBlock) string {
+	if !p.Present {
+		return "not set (all off)"
+	}
+	if p.AllOn() {
+		return "all four on"
+	}
+	var off []string
+	for name, on := range map[string]bool{"BlockPublicAcls": p.BlockPublicAcls, "IgnorePublicAcls": p.IgnorePublicAcls,
+		"BlockPublicPolicy": p.BlockPublicPolicy, "RestrictPublicBuckets": p.RestrictPublicBuckets} {
+		if !on {
+			off = append(off, name)
+		}
+	}
+	slices.Sort(off)
+	return "off: " + strings.Join(off, ", ")
+}
+
+func grantName(g Grant) string {
+	switch {
+	case g.URI != "":
+		return g.URI[strings.LastIndex(g.URI, "/")+1:]
+	case g.Email != "":
+		return g.Email
+	case g.DisplayName != "":
+		return g.DisplayName
+	}
+	return "canonical user " + g.ID
+}
+
+func describeACL(a BucketACL) string {
+	if len(a.Grants) == 0 {
+		return "no grants"
+	}
+	var s []string
+	for _, g := range a.Grants {
+		name := grantName(g)
+		if g.Type == string(types.TypeCanonicalUser) && g.ID == a.OwnerID {
+			name = "owner"
+		}
+		s = append(s, name+" "+g.Permission)
+	}
+	return strings.Join(s, ", ")
+}
+
+func describeEncryption(e BucketEncryption) string {
+	if !e.Present || len(e.Rules) == 0 {
+		return "none configured"
+	}
+	r := e.Rules[0]
+	s := orNone(r.Algorithm)
+	if r.KMSKeyID != "" {
+		s += " key " + r.KMSKeyID
+	}
+	if r.Algorithm == algKMS {
+		if r.BucketKey != nil && *r.BucketKey {
+			s += ", bucket key on"
+		} else {
+			s += ", bucket key off"
+		}
+	}
+	if slices.Contains(r.Blocked, blockSSEC) {
+		s += ", SSE-C blocked"
+	} else {
+		s += ", SSE-C allowed"
+	}
+	return s
+}
+
+func describePolicy(p BucketPolicyText) string {
+	if !p.Present {
+		return "none"
+	}
+	doc, err := policy.Parse([]byte(p.Text))
+	if err != nil {
+		return fmt.Sprintf("%d bytes (unreadable)", len(p.Text))
+	}
+	var sids []string
+	for _, s := range doc.Statements {
+		sids = append(sids, orNone(s.Sid))
+	}
+	return fmt.Sprintf("%d statement(s) [%s], %d bytes", len(doc.Statements), strings.Join(sids, ", "), len(p.Text))
+}
