@@ -1,6 +1,7 @@
 package guardrail
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -101,6 +102,12 @@ func (e *Engine) logger() *slog.Logger {
 // cannot help). Transient failures are returned so Lambda retries and, after
 // its retries, hands the event to the on-failure destination.
 func (e *Engine) Handle(ctx context.Context, raw json.RawMessage) error {
+	if bytes.Contains(raw, []byte(`"awslogs"`)) {
+		var p cwLogsPayload
+		if json.Unmarshal(raw, &p) == nil && p.AWSLogs != nil {
+			return e.handleLogs(ctx, p.AWSLogs.Data)
+		}
+	}
 	ev, err := cloudtrail.Decode(raw)
 	if err != nil {
 		var bad *cloudtrail.MalformedError
@@ -239,7 +246,7 @@ func (r *run) reconcile(ctx context.Context) error {
 		r.res.Outcome = finding.Compliant
 		return r.resendUnnotified(ctx)
 	}
-	if hold, err := r.e.Audit.ActiveHold(ctx, r.t.ARN, r.e.now()); err != nil {
+	if hold, err := r.e.Audit.ActiveHold(ctx, r.t.LeaseKey(), r.e.now()); err != nil {
 		return err
 	} else if hold != nil {
 		r.res.Outcome = finding.Skipped
@@ -275,6 +282,12 @@ func (r *run) reconcile(ctx context.Context) error {
 	if plan.Empty() {
 		r.res.Outcome = finding.Compliant
 		return nil
+	}
+	if reason := r.reportOnlyReason(plan); reason != "" {
+		// The resource changed while we waited for it into something
+		// gcguard may only report.
+		r.res.Outcome, r.res.Reason = finding.WouldFix, reason
+		return r.report(ctx, plan, finding.WouldFix, reason)
 	}
 	return r.apply(ctx, plan, exemptNote)
 }

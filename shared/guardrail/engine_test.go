@@ -2,6 +2,7 @@ package guardrail_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -462,5 +463,41 @@ func TestRevertRefusesChangedResource(t *testing.T) {
 	}
 	if w.tags(t)[testrule.ForbiddenTag] != "yes" {
 		t.Fatal("forced revert did not restore")
+	}
+}
+
+// The CloudWatch Logs source delivers bare CloudTrail records, gzipped:
+// they are handled exactly as their EventBridge twins.
+func TestCloudWatchLogsSource(t *testing.T) {
+	w := newWorld(t, map[string]string{testrule.ForbiddenTag: "yes"})
+	eng, err := w.sb.Engine(guardrail.Default, testrule.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if err := json.Unmarshal(w.event, &env); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(map[string]any{
+		"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "aws-cloudtrail-logs",
+		"logEvents": []map[string]string{{"id": "1", "message": string(env.Detail)}, {"id": "2", "message": "not json"}},
+	})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	payload, _ := json.Marshal(map[string]any{"awslogs": map[string]any{"data": gz.Bytes()}})
+	if err := eng.Handle(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.tags(t)[testrule.ForbiddenTag]; ok {
+		t.Fatal("record from CloudWatch Logs not handled")
+	}
+	// Garbage in the awslogs envelope is a quiet, logged end.
+	bad, _ := json.Marshal(map[string]any{"awslogs": map[string]any{"data": []byte("not gzip")}})
+	if err := eng.Handle(context.Background(), bad); err != nil {
+		t.Fatalf("malformed delivery returned %v", err)
 	}
 }

@@ -75,7 +75,9 @@ func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string, f
 	}
 	back.Actor.Kind, back.Actor.Name = "operator", by
 	// Hold first: between restoring and holding, an event would undo the revert.
-	hold := audit.Hold{Resource: rec.Resource, Until: now.Add(e.Config.HoldDuration), AuditID: back.ID, By: by}
+	// The hold covers what the record changed (one access key, not all
+	// the user's keys): the same key the lease serializes on.
+	hold := audit.Hold{Resource: t.LeaseKey(), Until: now.Add(e.Config.HoldDuration), AuditID: back.ID, By: by}
 	if err := store.PlaceHold(ctx, hold); err != nil {
 		return nil, "", err
 	}
