@@ -327,9 +327,9 @@ func (r *RoleTrust) Apply(ctx context.Context, t guardrail.Target, p *guardrail.
 	return nil
 }
 
-// Revert puts back the trust policy the audit record holds as it was, but
-// only while the role still has the policy gcguard wrote: a later change by
-// someone else is never overwritten.
+// Revert puts back the trust policy the audit record holds, byte for byte.
+// The engine first checks (Snapshot) that the role still has the policy
+// gcguard wrote, so a later change by someone else is not overwritten.
 func (r *RoleTrust) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 	var t guardrail.Target
 	if err := jsonUnmarshal(rec.Target, &t); err != nil {
@@ -345,17 +345,6 @@ func (r *RoleTrust) Revert(ctx context.Context, rec *audit.Record) (string, erro
 	if _, err := policy.Parse([]byte(prior)); err != nil {
 		return "", fmt.Errorf("audit record %s: the stored trust policy of role %s does not parse, nothing is changed: %w", rec.ID, t.Role, err)
 	}
-	out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(t.Role)})
-	if err != nil {
-		return "", fmt.Errorf("read role %s: %w", t.Role, err)
-	}
-	live, err := decodeTrust(aws.ToString(out.Role.AssumeRolePolicyDocument))
-	if err != nil {
-		return "", fmt.Errorf("role %s: %w", t.Role, err)
-	}
-	if !sameDocument(live, rec.After) {
-		return "", fmt.Errorf("the trust policy of role %s changed after gcguard wrote it; restoring the old one would overwrite that change, so nothing is changed (the previous document is in audit record %s)", t.Role, rec.ID)
-	}
 	_, err = r.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(t.Role), PolicyDocument: aws.String(prior)})
 	if err != nil {
 		msg := fmt.Sprintf("IAM refused the previous trust policy of role %s (%s); the role keeps gcguard's policy", t.Role, awsapi.Code(err))
@@ -365,14 +354,6 @@ func (r *RoleTrust) Revert(ctx context.Context, rec *audit.Record) (string, erro
 		return "", fmt.Errorf("%s: %w", msg, err)
 	}
 	return fmt.Sprintf("trust policy of role %s restored to the document recorded in %s", t.Role, rec.ID), nil
-}
-
-// sameDocument compares a live document with the one an audit record says
-// was written, both minified.
-func sameDocument(live string, written json.RawMessage) bool {
-	a, err1 := policy.MinifyJSON([]byte(live))
-	b, err2 := policy.MinifyJSON(written)
-	return err1 == nil && err2 == nil && string(a) == string(b)
 }
 
 // Explain judges the policy document the event carries. Live state decides:
