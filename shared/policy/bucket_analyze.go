@@ -131,6 +131,17 @@ func collectRestrictions(c *Condition, version string) restrictions {
 			if !positiveBases[op.Base] {
 				continue
 			}
+			if key == "aws:principalorgpaths" {
+				// Paths end in wildcards by design; the organization ID
+				// before the first '/' must be literal.
+				for _, v := range e.Values {
+					org, _, ok := strings.Cut(v.Text, "/")
+					if ok && !hasWildcard(org) && !hasVariable(org, version) && org != "" {
+						r.org = append(r.org, org)
+					}
+				}
+				continue
+			}
 			fixed := true
 			for _, v := range e.Values {
 				if !fixedValue(v, version) {
@@ -195,11 +206,6 @@ func collectRestrictions(c *Condition, version string) restrictions {
 				r.kmsKey = true
 			case "aws:principalorgid":
 				r.org = append(r.org, vals...)
-			case "aws:principalorgpaths":
-				for _, v := range vals {
-					org, _, _ := strings.Cut(v, "/")
-					r.org = append(r.org, org)
-				}
 			}
 		}
 	}
@@ -387,7 +393,7 @@ func (a *bucketAnalysis) judgeAnyone(typ, value string, rs restrictions) bucketP
 		return p
 	}
 	if len(rs.org) > 0 {
-		if a.opt.TrustedOrg != "" && slices.Contains(rs.org, a.opt.TrustedOrg) {
+		if a.opt.TrustedOrg != "" && !slices.ContainsFunc(rs.org, func(o string) bool { return o != a.opt.TrustedOrg }) {
 			p.reason = "limited to the trusted organization"
 			return p
 		}
