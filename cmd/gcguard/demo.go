@@ -37,6 +37,7 @@ type scene struct {
 func scenes() []scene {
 	return []scene{
 		{"accesskey: a new access key is deleted seconds after it is created", accessKeyScene},
+		{"roletrust: roles anyone or the whole account may assume are tightened, and one is reverted", trustScene},
 	}
 }
 
