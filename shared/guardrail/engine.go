@@ -238,7 +238,7 @@ type run struct {
 }
 
 func (r *run) reconcile(ctx context.Context) error {
-	state, plan, done, err := r.observeAndPlan(ctx)
+	plan, done, err := r.observeAndPlan(ctx)
 	if done || err != nil {
 		return err
 	}
@@ -274,11 +274,10 @@ func (r *run) reconcile(ctx context.Context) error {
 		return err
 	}
 	defer r.release()
-	state, plan, done, err = r.observeAndPlan(ctx)
+	plan, done, err = r.observeAndPlan(ctx)
 	if done || err != nil {
 		return err
 	}
-	_ = state
 	if plan.Empty() {
 		r.res.Outcome = finding.Compliant
 		return nil
@@ -293,8 +292,8 @@ func (r *run) reconcile(ctx context.Context) error {
 }
 
 // observeAndPlan reads live state and plans. done means the run ended
-// quietly (resource gone).
-func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
+// (resource gone, unreadable, or unplannable: the outcome says which).
+func (r *run) observeAndPlan(ctx context.Context) (*Plan, bool, error) {
 	state, err := r.pre, error(nil)
 	if state != nil {
 		r.pre = nil
@@ -304,13 +303,13 @@ func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
 	if err != nil {
 		if awsapi.IsNotFound(err) {
 			r.res.Outcome, r.res.Reason = finding.Skipped, "resource no longer exists"
-			return nil, nil, true, nil
+			return nil, true, nil
 		}
 		if awsapi.IsTransient(err) {
-			return nil, nil, true, fmt.Errorf("read %s: %w", r.t.ARN, err)
+			return nil, true, fmt.Errorf("read %s: %w", r.t.ARN, err)
 		}
 		r.res.Outcome, r.res.Reason = finding.Failed, "cannot read the resource: "+err.Error()
-		return nil, nil, true, nil
+		return nil, true, nil
 	}
 	if res, ok := state.(Resolver); ok {
 		r.t = res.Resolve(r.t)
@@ -319,10 +318,10 @@ func (r *run) observeAndPlan(ctx context.Context) (State, *Plan, bool, error) {
 	plan, err := r.b.Rule.Plan(PlanInput{Event: r.ev, Target: r.t, State: state, Config: r.e.Config, Now: r.e.now()})
 	if err != nil {
 		r.res.Outcome, r.res.Reason = finding.Failed, "cannot plan: "+err.Error()
-		return nil, nil, true, nil
+		return nil, true, nil
 	}
 	r.res.Plan = &plan
-	return state, &plan, false, nil
+	return &plan, false, nil
 }
 
 // observe retries a not-found read for a little while after a fresh event:

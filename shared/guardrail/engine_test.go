@@ -22,6 +22,7 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/guardrail/internal/testrule"
+	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
@@ -413,7 +414,7 @@ func putExemptions(t *testing.T, w *world, value string) {
 	w.sb.Config.ExemptionsParam = "/gcguard/exemptions"
 }
 
-func notices(t *testing.T, w *world, n int) []noticeView {
+func notices(t *testing.T, w *world, n int) []notify.Notice {
 	t.Helper()
 	ns, err := w.sb.WaitNotices(context.Background(), n, 3*time.Second)
 	if err != nil {
@@ -422,11 +423,7 @@ func notices(t *testing.T, w *world, n int) []noticeView {
 	if len(ns) != n {
 		t.Fatalf("want %d notices, got %d: %+v", n, len(ns), ns)
 	}
-	out := make([]noticeView, len(ns))
-	for i := range ns {
-		out[i] = ns[i]
-	}
-	return out
+	return ns
 }
 
 func actions(calls []testkit.Call) string {

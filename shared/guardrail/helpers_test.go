@@ -4,10 +4,7 @@ import (
 	"testing"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
-	"github.com/gcguard/gcguard/shared/notify"
 )
-
-type noticeView = notify.Notice
 
 func mustDecode(t *testing.T, raw []byte) *cloudtrail.Event {
 	t.Helper()
