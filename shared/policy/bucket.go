@@ -15,8 +15,8 @@ import (
 const BucketPolicyMaxBytes = 20 * 1024
 
 // gcguard's fixed-Sid statements in a bucket policy. A second run finds
-// them by Sid and writes nothing; a Sid with this prefix belongs to gcguard
-// and is replaced when its content differs.
+// them by Sid and writes nothing; a statement under one of these Sids is
+// gcguard's and is replaced when its content differs.
 const (
 	SidDenyInsecureTransport = "GcguardDenyInsecureTransport"
 	SidDenyNonKMSEncryption  = "GcguardDenyNonKMSEncryption"
@@ -30,8 +30,12 @@ const (
 	condSSECustomerAlgorithm = "s3:x-amz-server-side-encryption-customer-algorithm"
 )
 
-// IsGcguardSid reports whether a statement Sid is gcguard's.
-func IsGcguardSid(sid string) bool { return strings.HasPrefix(sid, gcguardSidPrefix) }
+// gcguardBucketSids are every Sid gcguard writes into bucket policies.
+var gcguardBucketSids = []string{SidDenyInsecureTransport, SidDenyNonKMSEncryption, SidDenyKMSWithoutKeyID, SidDenyOtherKMSKey, SidDenyCustomerKeys}
+
+// IsGcguardBucketSid reports whether a Sid is one of gcguard's bucket-policy
+// statements (the rule and notices use it to tell gcguard's from the owner's).
+func IsGcguardBucketSid(sid string) bool { return slices.Contains(gcguardBucketSids, sid) }
 
 // BucketOptions describe the bucket a policy belongs to.
 type BucketOptions struct {

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gcguard/gcguard/shared/finding"
@@ -46,8 +47,30 @@ func PlanBucketPolicy(doc *Document, opt BucketOptions) (BucketPlan, error) {
 		out = doc.Clone()
 	}
 	var changes []string
-	kept := make([]*Statement, 0, len(out.Statements)+5)
+	want := GcguardBucketStatements(opt)
+	wanted := map[string]bool{}
+	for _, g := range want {
+		wanted[g.Sid] = true
+	}
+	seen := map[string]bool{}
+	kept := make([]*Statement, 0, len(out.Statements)+len(want))
 	for i, s := range out.Statements {
+		// gcguard owns its Sids: the first statement under a configured
+		// one is replaced below; duplicates and statements for settings
+		// no longer configured (the other-key Deny without a key) go.
+		if s.HasSid && slices.Contains(gcguardBucketSids, s.Sid) {
+			switch {
+			case !wanted[s.Sid]:
+				changes = append(changes, "removed "+s.Sid+", which the configuration no longer asks for")
+				continue
+			case seen[s.Sid]:
+				changes = append(changes, fmt.Sprintf("removed statement %d, a duplicate of %s", i, s.Sid))
+				continue
+			}
+			seen[s.Sid] = true
+			kept = append(kept, s)
+			continue
+		}
 		if a.stmts[i].public == 0 {
 			kept = append(kept, s)
 			continue
@@ -63,7 +86,7 @@ func PlanBucketPolicy(doc *Document, opt BucketOptions) (BucketPlan, error) {
 		out.SingleStatement = false
 	}
 	out.Statements = kept
-	for _, g := range GcguardBucketStatements(opt) {
+	for _, g := range want {
 		existed := out.StatementBySid(g.Sid) >= 0
 		ch, err := out.UpsertStatement(g)
 		if err != nil {

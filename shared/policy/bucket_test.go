@@ -402,7 +402,7 @@ func ownerStatements(doc *Document) *Document {
 		return nil
 	}
 	c := doc.Clone()
-	c.Statements = slices.DeleteFunc(c.Statements, func(s *Statement) bool { return s.HasSid && IsGcguardSid(s.Sid) })
+	c.Statements = slices.DeleteFunc(c.Statements, func(s *Statement) bool { return s.HasSid && IsGcguardBucketSid(s.Sid) })
 	return c
 }
 
@@ -431,10 +431,10 @@ func checkOwnerStatementsKept(t testing.TB, doc, out *Document, opt BucketOption
 	a := analyzeBucket(doc, opt)
 	j := 0
 	for i, s := range doc.Statements {
-		if s.HasSid && IsGcguardSid(s.Sid) {
+		if s.HasSid && IsGcguardBucketSid(s.Sid) {
 			continue
 		}
-		for j < len(out.Statements) && out.Statements[j].HasSid && IsGcguardSid(out.Statements[j].Sid) {
+		for j < len(out.Statements) && out.Statements[j].HasSid && IsGcguardBucketSid(out.Statements[j].Sid) {
 			j++
 		}
 		sj := a.stmts[i]
@@ -455,7 +455,7 @@ func checkOwnerStatementsKept(t testing.TB, doc, out *Document, opt BucketOption
 		}
 	}
 	for ; j < len(out.Statements); j++ {
-		if o := out.Statements[j]; !o.HasSid || !IsGcguardSid(o.Sid) {
+		if o := out.Statements[j]; !o.HasSid || !IsGcguardBucketSid(o.Sid) {
 			t.Errorf("output statement %d (%s) is neither the owner's nor gcguard's", j, o.Sid)
 		}
 	}
