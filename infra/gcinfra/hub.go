@@ -312,22 +312,19 @@ func (h *HubStack) alarmsFromOtherRegions(cfg *deployconfig.File) {
 	}, `"[gcguard] ALARM <alarm> in <region> at <time> (UTC): <reason>"`)
 }
 
-// logSource wires the optional CloudWatch Logs source for IAM events: one
-// subscription filter (a log group allows two) to functions/logsource,
-// which hands each CloudTrail record to the global rules' functions.
+// logSource wires the optional CloudWatch Logs source for IAM events. A log
+// group allows only two subscription filters, so one filter feeds
+// functions/logsource: an engine running every global rule (the engine
+// decodes CloudWatch Logs deliveries itself), with their permissions.
 func (h *HubStack) logSource(p HubProps, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function, stateGrants []Grant) {
 	cfg := p.Config
-	var targets []string
-	var arns []*string
+	var grants []Grant
 	for _, def := range p.Registry.All() {
 		if def.Spec.Scope == guardrail.ScopeGlobal {
-			targets = append(targets, def.Spec.Name+"="+FunctionName(def.Spec.Name))
-			arns = append(arns, h.Functions[def.Spec.Name].Fn.FunctionArn())
+			grants = append(grants, SpecGrants(def.Spec, cfg.Partition, cfg.Account, cfg.WorkloadRegions)...)
 		}
 	}
-	sort.Strings(targets)
-	f := newFn(FnLogSource, append([]Grant{{Actions: []string{"lambda:InvokeFunction"}, Resources: arns}}, stateGrants...),
-		map[string]string{"GCGUARD_LOGSOURCE_TARGETS": strings.Join(targets, ",")}, nil)
+	f := newFn(FnLogSource, append(mergeGrants(grants), stateGrants...), nil, nil)
 	group := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", cfg.Partition, cfg.HomeRegion, cfg.Account, cfg.CloudTrailLogs)
 	perm := awslambda.NewCfnPermission(h.Stack, jsii.String("LogSourceInvoke"), &awslambda.CfnPermissionProps{
 		Action: jsii.String("lambda:InvokeFunction"), FunctionName: f.Fn.FunctionArn(),
