@@ -116,6 +116,7 @@ func (o *outcome) add(label string, c *comparison) {
 	r := ratio(c.engine.median(), c.bare.median())
 	o.rows = append(o.rows,
 		row{figure: label + ": handler ÷ bare, medians", result: fmt.Sprintf("%.3f×", r), target: "≤ 1.25×", verdict: check(r <= 1.25)},
+		row{figure: label + ": handler − bare, medians", result: signed(c.engine.median() - c.bare.median())},
 		row{figure: label + ": handler ÷ bare, p99s", result: fmt.Sprintf("%.3f×", ratio(c.engine.p99(), c.bare.p99()))},
 		row{figure: label + ": heap allocated per event, handler / bare", result: c.engineAlloc.String() + " / " + c.bareAlloc.String()},
 	)

@@ -37,7 +37,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "write the report to this file (default: standard output)")
 	flag.IntVar(&o.events, "n", 200, "events per side in the handler vs. bare SDK comparison")
 	flag.IntVar(&o.ownEvents, "own-n", 20000, "events through the engine over zero-latency fakes")
-	flag.IntVar(&o.starts, "starts", 20, "cold starts of the bootstrap")
+	flag.IntVar(&o.starts, "starts", 100, "cold starts of the bootstrap (p99 is the worst but one from 100 on)")
 	flag.IntVar(&o.memEvents, "mem-events", 50, "events through the bootstrap before its peak memory is read")
 	flag.StringVar(&o.benchtime, "benchtime", "2s", "go test -benchtime for the policy benchmarks")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sectionIDs(), ", "))

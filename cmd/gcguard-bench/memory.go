@@ -64,7 +64,7 @@ func childRunning(bin string) (int, error) {
 			continue
 		}
 		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err != nil || exe != want {
+		if err != nil || strings.TrimSuffix(exe, " (deleted)") != want {
 			continue
 		}
 		if ppid, err := parentOf(pid); err == nil && ppid == self {

@@ -46,3 +46,11 @@ func dur(d time.Duration) string {
 
 // mib prints a byte count in MiB.
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// signed prints a duration difference with its sign.
+func signed(d time.Duration) string {
+	if d < 0 {
+		return "−" + dur(-d)
+	}
+	return "+" + dur(d)
+}
