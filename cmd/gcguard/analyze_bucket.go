@@ -32,6 +32,13 @@ func analyzeBucket(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *account == "" || *bucket == "" {
 		return usagef("want --account ID, --bucket NAME and exactly one policy file")
 	}
+	opt := policy.BucketOptions{
+		Account: *account, Bucket: *bucket, Region: *region, Partition: *partition,
+		KMSKeyARN: *kmsKey, TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
+	}
+	if err := opt.Validate(); err != nil {
+		return usageError{err}
+	}
 	raw, err := readInput(pos[0])
 	if err != nil {
 		return err
@@ -40,9 +47,5 @@ func analyzeBucket(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rep := policy.AnalyzeBucket(doc, policy.BucketOptions{
-		Account: *account, Bucket: *bucket, Region: *region, Partition: *partition,
-		KMSKeyARN: *kmsKey, TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
-	})
-	return writeJSON(stdout, rep)
+	return writeJSON(stdout, policy.AnalyzeBucket(doc, opt))
 }

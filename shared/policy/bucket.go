@@ -176,6 +176,9 @@ func GcguardBucketStatements(opt BucketOptions) []*Statement {
 	return out
 }
 
+// Validate reports what is wrong with the options, if anything.
+func (o BucketOptions) Validate() error { return validateBucketOptions(o.withDefaults()) }
+
 func validateBucketOptions(opt BucketOptions) error {
 	if !isAccountID(opt.Account) {
 		return fmt.Errorf("BucketOptions.Account %q is not a 12-digit account ID", opt.Account)

@@ -128,6 +128,7 @@ var bucketOpt = BucketOptions{
 var bucketCases = []struct{ name, want string }{
 	{"canonical_user_other", "notls|rewrite"},
 	{"cloudfront_oac", "notls|rewrite"},
+	{"compliant_after_merge", "clean|none"},
 	{"cloudfront_oac_account_pattern", "notls|rewrite"},
 	{"cloudfront_oac_no_source", "nosource,notls|rewrite"},
 	{"cloudfront_oai", "notls|rewrite"},
@@ -590,4 +591,70 @@ func TestBucketSizeLimit(t *testing.T) {
 	if err != nil || !p.ReportOnly || p.Changed || !strings.Contains(p.Reason, "20480") {
 		t.Errorf("plan: %+v %v", p, err)
 	}
+}
+
+// A typical GCAS bucket policy: the application role, CloudFront OAC, the
+// owner's TLS Deny, and a public statement left behind by a test.
+var benchBucketPolicy = []byte(`{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/app"},
+     "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::gcguard-test-bucket/*"},
+    {"Sid": "OAC", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::gcguard-test-bucket/*",
+     "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::111111111111:distribution/EDFDVBD6EXAMPLE"}}},
+    {"Sid": "DenyHTTP", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+     "Resource": ["arn:aws:s3:::gcguard-test-bucket", "arn:aws:s3:::gcguard-test-bucket/*"],
+     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::gcguard-test-bucket/*"}
+  ]
+}`)
+
+// BenchmarkPlanBucketPolicy measures parse + plan (analysis, merge, size
+// check, re-parse and re-analysis) of a policy that needs a merge, and of
+// one that is already merged (the common case once gcguard has run).
+func BenchmarkPlanBucketPolicy(b *testing.B) {
+	doc, err := Parse(benchBucketPolicy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	first, err := PlanBucketPolicy(doc, bucketOpt)
+	if err != nil || !first.Changed {
+		b.Fatal(first, err)
+	}
+	for _, c := range []struct {
+		name    string
+		raw     []byte
+		changed bool
+	}{{"merge", benchBucketPolicy, true}, {"compliant", first.Document, false}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d, err := Parse(c.raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := PlanBucketPolicy(d, bucketOpt)
+				if err != nil || p.Changed != c.changed {
+					b.Fatal(p, err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "policies/s")
+		})
+	}
+}
+
+// BenchmarkAnalyzeBucket measures parse + analysis of a typical policy.
+func BenchmarkAnalyzeBucket(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := Parse(benchBucketPolicy)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := AnalyzeBucket(d, bucketOpt); !r.Public {
+			b.Fatal("public statement not found")
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "policies/s")
 }
