@@ -67,6 +67,7 @@ var elbAccounts = map[string]string{
 	"156460612806": "eu-west-1", "652711504416": "eu-west-2", "635631232127": "eu-south-1",
 	"009996457667": "eu-west-3", "897822967062": "eu-north-1", "076674570225": "me-south-1",
 	"507241528517": "sa-east-1", "048591011584": "us-gov-west-1", "190560391635": "us-gov-east-1",
+	"638102146993": "cn-north-1", "037604701340": "cn-northwest-1",
 }
 
 // awsLogsDeliveryCanonical is CloudFront's legacy standard-logging

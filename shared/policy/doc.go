@@ -97,4 +97,90 @@
 // nothing. Never rewritten: unsure analyses, service_no_source findings,
 // and policies holding content IAM rejects in trust policies (the plan is
 // then report-only with the reason).
+//
+// # Bucket policies (AnalyzeBucket, PlanBucketPolicy)
+//
+// Each principal of each Allow statement is judged with the statement's
+// conditions, as S3 Block Public Access defines "public": "*",
+// {"AWS":"*"}, an ARN with a wildcard account, a wildcard service and
+// Allow with NotPrincipal are public unless a positive condition (not
+// negated, not …IfExists, not ForAllValues:) fixes one of aws:SourceIp
+// (IpAddress; no range wider than /8 for IPv4 or /32 for IPv6 — S3 says
+// only "a set of CIDRs", so the breadth is gcguard's choice),
+// aws:SourceArn, aws:SourceVpc, aws:SourceVpce, aws:SourceOwner,
+// aws:SourceAccount, aws:PrincipalArn, aws:PrincipalAccount,
+// s3:DataAccessPointArn/Account, s3:x-amz-server-side-encryption-aws-kms-key-id
+// or aws:userid outside "AROLEID:*". A value is fixed when it holds no
+// wildcard and (under 2012-10-17) no policy variable. Findings:
+//
+//   - bucket_public ("public: …"): the principal is removed.
+//   - external_account: a principal, aws:PrincipalAccount/PrincipalArn or a
+//     service's aws:SourceAccount/SourceArn naming an account that is
+//     neither this one nor trusted (another partition is reported as
+//     "<partition>:<ID>"). Reported, never removed.
+//   - org_wide: "*" limited only by aws:PrincipalOrgID/PrincipalOrgPaths of
+//     an organization other than TrustedOrg. S3 does not count it as
+//     public, so it is reported, never removed: GCAS's organization holds
+//     thousands of other parties, but cutting a grant the owner made
+//     deliberately is for a person to decide.
+//   - service_no_source: a service principal without aws:SourceAccount /
+//     aws:SourceArn (for CloudFront OAC: any distribution may read).
+//     CloudFront OAC with its SourceArn and OAI principals are fine.
+//   - log_delivery: logging.s3.amazonaws.com, delivery.logs.amazonaws.com,
+//     (logdelivery.)elasticloadbalancing.amazonaws.com, the regional ELB
+//     log-delivery accounts (not external accounts) and CloudFront's
+//     awslogsdelivery canonical user. Such buckets are report-only: ALB/NLB
+//     access logs and S3 server access logs accept only SSE-S3.
+//   - bucket_policy_missing_tls_deny: no Deny (any Sid) of "*" on s3:* or *
+//     for the bucket and its objects whose condition tests only
+//     aws:SecureTransport and holds exactly when it is false (Bool,
+//     BoolIfExists, string or boolean "false"). A Deny on objects only, or
+//     also conditioned on other keys, does not count.
+//   - unsure: an unknown operator, principal type or malformed principal,
+//     Allow without Principal, an Effect other than Allow/Deny, duplicate or
+//     case-variant members, or — when something is public — a conditional
+//     Deny on a key that may already make the grant non-public ("deny
+//     unless through my VPC endpoint"). Unsure policies are never rewritten.
+//
+// The merge keeps every owner statement, in order, with its Sid, conditions
+// and unknown members (member order and whitespace are normalized by
+// Minify). It removes public principals one by one, and drops a statement
+// only when no principal is left (always for Allow with NotPrincipal); it
+// never touches a Deny. It then upserts gcguard's statements by fixed Sid,
+// each with Principal "*":
+//
+//   - GcguardDenyInsecureTransport: s3:* on the bucket and its objects when
+//     aws:SecureTransport is false. Added even when the owner has an
+//     equivalent Deny (which already satisfies the finding): gcguard's
+//     fixed Sid is what makes a second run write nothing and keeps the
+//     guarantee if the owner edits theirs.
+//   - GcguardDenyNonKMSEncryption: s3:PutObject when
+//     s3:x-amz-server-side-encryption is present (Null false) and neither
+//     aws:kms nor aws:kms:dsse (SSE-S3 AES256, aws:fsx). StringNotEquals
+//     alone would also deny uploads sending no header, because a negated
+//     operator is true over a missing key; those must keep working, since
+//     default encryption applies to them.
+//   - GcguardDenyKMSWithoutKeyId: s3:PutObject with an encryption header
+//     but no s3:x-amz-server-side-encryption-aws-kms-key-id. The S3 API
+//     reference (PutObject, x-amz-server-side-encryption-aws-kms-key-id)
+//     says that for general purpose buckets aws:kms or aws:kms:dsse without
+//     a key id is encrypted with the AWS managed key aws/s3, not the
+//     bucket's default key. Clients should send no header, or the key.
+//   - GcguardDenyOtherKMSKey (when KMSKeyARN is set): a key id present and
+//     neither the key's ARN nor its key ID; an alias is denied too.
+//   - GcguardDenySSEC: s3:x-amz-server-side-encryption-customer-algorithm
+//     present (SSE-C), besides the bucket's BlockedEncryptionTypes.
+//
+// gcguard owns these Sids: a statement under one of them is replaced when
+// it differs, duplicates are removed, and GcguardDenyOtherKMSKey goes when
+// no key is configured. A bucket without a policy gets one (2012-10-17);
+// otherwise Version (2008-10-17 included) and Id are kept. The result is
+// minified and must fit BucketPolicyMaxBytes (20 KB; S3 does not document
+// whether whitespace counts, and the minified form is the smallest that can
+// be sent); otherwise the plan is report-only and says by how much. The
+// output re-analyzes without public grants and with the TLS Deny, planning
+// it again changes nothing, and tests check on sampled requests that it
+// never allows what the owner's statements did not, and never denies a TLS
+// request that sends no encryption header and was allowed before.
+
 package policy
