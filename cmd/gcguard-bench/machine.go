@@ -35,11 +35,8 @@ func describeMachine() machine {
 		cores:     fmt.Sprintf("%d logical (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0)),
 		memory:    "unknown",
 		goVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		load:      "unknown",
 	}
-	if f := strings.Fields(readOr("/proc/loadavg", "")); len(f) >= 3 {
-		m.load = strings.Join(f[:3], " ")
-	}
+	m.load = loadAverage()
 	if kb, err := strconv.ParseFloat(strings.TrimSuffix(firstValue("/proc/meminfo", "MemTotal", ":"), " kB"), 64); err == nil {
 		m.memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
 	}
@@ -71,4 +68,12 @@ func readOr(path, def string) string {
 		return def
 	}
 	return string(b)
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	if f := strings.Fields(readOr("/proc/loadavg", "")); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }

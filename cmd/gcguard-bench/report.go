@@ -28,15 +28,17 @@ func (r *report) add(s section, out *outcome, took time.Duration) {
 	r.parts = append(r.parts, part{s, out, took})
 }
 
-const noiseNote = `These figures come from a small shared machine (2 vCPUs, other jobs running) against moto, a Python
-server that stands in for AWS. Absolute times are moto's and this machine's: a call to moto costs about
-a millisecond of Python, where real AWS answers in 5–50 ms over the network, so every AWS-bound figure
-here is much faster than in Lambda, and gcguard's share of it is correspondingly *over*-stated. What carries
-over is the ratio: handler and bare SDK run interleaved (A B B A) against the same moto in one process, so
-drift, GC and moto's own slowdowns hit both sides alike. p99 over a few hundred events is the second-worst
-event or so; it moves by tens of percent between runs and is shown for shape, not as a guarantee. The
-zero-latency figures measure CPU only and are the most stable; the cold-start figure depends on the page
-cache and on what else the machine is doing at that moment.`
+const noiseNote = `These figures come from a small shared machine (2 vCPUs; other builds and tests run on it at
+the same time, see the load averages above) against moto, a Python server that stands in for AWS.
+Absolute times are moto's and this machine's: a call to moto costs 2–3 ms here, where real AWS takes from
+a few milliseconds (DynamoDB, SNS) to tens or hundreds (IAM, a global service), so gcguard's share of an
+event is smaller in AWS than the ratios here show. What carries over is the ratio: handler and bare SDK run
+interleaved (A B B A) against the same moto in one process, so drift, GC and moto's own pauses hit both
+sides alike; the medians agree to a few percent from run to run. The p99 of 200 events is the third-worst
+event: one pause of moto's or one burst of another job lands there, so p99s and their ratio move by tens of
+percent between runs and show shape, not a guarantee. The zero-latency figures are CPU only and the most
+stable (their wall-time p99 still includes preemption by other processes; the thread CPU-time p99 does
+not). Cold start depends on the page cache and on what else runs at that moment.`
 
 func (r *report) write(path string) error {
 	var b strings.Builder
@@ -47,7 +49,7 @@ func (r *report) write(path string) error {
 	w("| Machine | |\n|---|---|\n")
 	w("| Source | %s |\n", r.source)
 	w("| CPU | %s |\n| Cores | %s |\n| Memory | %s |\n| OS | %s |\n| Go | %s |\n| Load average at start | %s |\n\n",
-		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.os, r.machine.goVersion, r.machine.load)
+		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.os, r.machine.goVersion, r.machine.load+" (at the end: "+loadAverage()+")")
 
 	w("## Targets at a glance\n\n| Figure | Measured | Target | |\n|---|---|---|---|\n")
 	for _, p := range r.parts {
