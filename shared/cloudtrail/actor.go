@@ -1,8 +1,9 @@
 package cloudtrail
 
 import (
-	"path"
 	"strings"
+
+	"github.com/gcguard/gcguard/shared/config"
 )
 
 // Actor kinds, as a notice names who made the call.
@@ -94,10 +95,8 @@ func (e *Event) CausedBy(roleARNs []string) bool {
 		if r == issuer {
 			return true
 		}
-		if strings.ContainsAny(r, "*?") {
-			if ok, _ := path.Match(r, issuer); ok {
-				return true
-			}
+		if strings.ContainsAny(r, "*?") && config.WildcardMatch(r, issuer) {
+			return true
 		}
 	}
 	return false

@@ -279,8 +279,13 @@ func (c *Config) Env() map[string]string {
 		EnvMaskActor:       strconv.FormatBool(c.MaskActor),
 		EnvDeleteLoginProf: strconv.FormatBool(c.DeleteLoginProf),
 		EnvFixPreexisting:  strconv.FormatBool(c.FixPreexisting),
-		EnvLeaseSeconds:    strconv.Itoa(int(c.LeaseDuration / time.Second)),
-		EnvHoldMinutes:     strconv.Itoa(int(c.HoldDuration / time.Minute)),
+	}
+	// Unset durations keep FromEnv's defaults rather than writing a zero it rejects.
+	if c.LeaseDuration > 0 {
+		env[EnvLeaseSeconds] = strconv.Itoa(int(c.LeaseDuration / time.Second))
+	}
+	if c.HoldDuration > 0 {
+		env[EnvHoldMinutes] = strconv.Itoa(int(c.HoldDuration / time.Minute))
 	}
 	set := func(k, v string) {
 		if v != "" {

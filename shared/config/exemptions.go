@@ -84,11 +84,12 @@ func (e Exemption) Active(now time.Time) bool {
 // * and ? as IAM does: * matches any run of characters, '/' included (IAM
 // paths contain '/'), ? any one character.
 func (e Exemption) Covers(rule, resource string) bool {
-	return e.Rule == rule && wildcardMatch(e.Resource, resource)
+	return e.Rule == rule && WildcardMatch(e.Resource, resource)
 }
 
-// wildcardMatch is IAM's ARN matching: linear, with one backtrack point.
-func wildcardMatch(pattern, s string) bool {
+// WildcardMatch is IAM's ARN matching (* any run, '/' included; ? one
+// character): linear, with one backtrack point.
+func WildcardMatch(pattern, s string) bool {
 	p, i, starP, starI := 0, 0, -1, 0
 	for i < len(s) {
 		switch {

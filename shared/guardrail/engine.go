@@ -315,6 +315,10 @@ func (r *run) observeAndPlan(ctx context.Context) (*Plan, bool, error) {
 		r.t = res.Resolve(r.t)
 		r.res.Target = r.t
 	}
+	if u, ok := state.(Untouchable); ok && u.NeverTouchReason() != "" {
+		r.res.Outcome, r.res.Reason = finding.Skipped, "never touched: "+u.NeverTouchReason()
+		return nil, true, nil
+	}
 	plan, err := r.b.Rule.Plan(PlanInput{Event: r.ev, Target: r.t, State: state, Config: r.e.Config, Now: r.e.now()})
 	if err != nil {
 		r.res.Outcome, r.res.Reason = finding.Failed, "cannot plan: "+err.Error()

@@ -70,6 +70,15 @@ func (t Target) LeaseKey() string {
 // State is a rule's view of live state, JSON-marshalable for the audit trail.
 type State any
 
+// Untouchable is implemented by states that can show, from live evidence,
+// that the resource is one gcguard never changes (a service-linked role, an
+// IAM Identity Center role, a CDK bootstrap role, gcguard's own). A name or
+// path alone is never such evidence.
+type Untouchable interface {
+	// NeverTouchReason says why the resource is left alone; "" if it is not.
+	NeverTouchReason() string
+}
+
 // Resolver is implemented by states that learn more about the target than
 // the event could say (an IAM user's path, and so its exact ARN).
 type Resolver interface {

@@ -196,7 +196,10 @@ func (s *Sweeper) handleBatch(ctx context.Context, b Bound, items []Item, rep *S
 				}
 			}
 			rep.Counts[res.Rule+"/"+string(res.Outcome)]++
-			if res.Outcome != finding.Compliant {
+			// Compliant resources with findings (a service principal without
+			// a source condition, say) are listed too: nothing to change,
+			// something to know.
+			if res.Outcome != finding.Compliant || (res.Plan != nil && len(res.Plan.Findings) > 0) {
 				rep.Results = append(rep.Results, res)
 			}
 			if s.OnItem != nil {

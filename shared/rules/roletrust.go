@@ -47,6 +47,8 @@ var RoleTrustSpec = guardrail.Spec{
 		// no resource type, and DescribeStackResources by physical id is
 		// asked before the stack is known (the CDK bootstrap check).
 		{Actions: []string{"iam:GetAccountSummary", "cloudformation:DescribeStackResources"}, Resources: []string{"*"}},
+		// ListRoles (the sweep) has no resource-level permission.
+		{Actions: []string{"iam:ListRoles"}, Resources: []string{"*"}},
 	},
 }
 
@@ -121,6 +123,9 @@ type RoleTrustState struct {
 	Doubt string `json:"doubt,omitempty"`
 }
 
+// NeverTouchReason implements guardrail.Untouchable.
+func (s *RoleTrustState) NeverTouchReason() string { return s.NeverTouch }
+
 // Resolve gives the target the role's exact ARN, which is what exemptions,
 // leases and holds name.
 func (s *RoleTrustState) Resolve(t guardrail.Target) guardrail.Target {
@@ -146,8 +151,7 @@ func (r *RoleTrust) Observe(ctx context.Context, t guardrail.Target) (guardrail.
 		return nil, err
 	}
 	if st.NeverTouch != "" {
-		r.logger().InfoContext(ctx, "never touched: "+st.NeverTouch, "rule", RoleTrustSpec.Name, "resource", st.RoleARN, "outcome", finding.Skipped)
-		return st, nil
+		return st, nil // the engine ends the run as skipped, with the reason
 	}
 	st.Quota = r.sizeQuota(ctx)
 	return st, nil
@@ -235,8 +239,12 @@ func (r *RoleTrust) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	}
 	opt := trustOptions(in.Config)
 	rep := policy.AnalyzeTrust(doc, opt)
-	if !rep.Overbroad() && !rep.Unsure && len(rep.Findings) == 0 {
-		return guardrail.Plan{}, nil
+	if !rep.Overbroad() && !rep.Unsure {
+		// Findings that are not violations (a service principal without
+		// aws:SourceAccount, as every ordinary Lambda execution role has)
+		// are kept for scan and explain but make no notice: a notice per
+		// Lambda role would drown the ones that matter.
+		return guardrail.Plan{Findings: rep.Findings}, nil
 	}
 	quota := st.Quota
 	if quota <= 0 {
