@@ -86,7 +86,7 @@ func printPatterns(path string) error {
 			out[cfg.HomeRegion][fmt.Sprintf("%s #%d -> function %s", gcinfra.FunctionName(def.Spec.Name), i+1, gcinfra.FunctionName(def.Spec.Name))] = p
 		}
 	}
-	for _, k := range gcinfra.ProtectedKinds() {
+	for _, k := range gcinfra.ProtectedKinds("<gcguard key ARNs>") {
 		out[cfg.HomeRegion][gcinfra.NamePrefix+"selfprotect-"+k.Name+" -> topic"] = k.Narrow
 	}
 	out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()

@@ -58,7 +58,7 @@ func ForwardedPatterns(cfg *deployconfig.File, region string, reg *guardrail.Reg
 		}
 	}
 	for _, k := range ProtectedKinds() {
-		if k.Where == WhereEveryRegion || (k.Where == WhereUSEast1 && !workload) {
+		if k.Where == WhereEveryRegion || (k.Where == WhereUSEast1 && !workload) || (k.Where == WhereWorkload && workload) {
 			out = append(out, NamedPattern{Name: "selfprotect-" + k.Name, Pattern: k.Broad})
 		}
 	}

@@ -144,7 +144,13 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
 		f := newFn(FnSweep, append(mergeGrants(grants), stateGrants...), nil, awscdk.Duration_Minutes(jsii.Number(15)))
 		h.invokeRule(FunctionName(FnSweep), "gcguard sweep: pre-existing resources and missed events", nil, jsii.String("rate(1 day)"), f)
 	}
-	h.selfProtection(p, stateGrants, newFn)
+	keyARNs := []string{*h.DataKey.KeyArn()}
+	for _, region := range cfg.WorkloadRegions {
+		if k, ok := rc.KMSKeys[region]; ok {
+			keyARNs = append(keyARNs, k)
+		}
+	}
+	h.selfProtection(p, keyARNs, stateGrants, newFn)
 	if cfg.IAMEventSource == deployconfig.SourceLogs {
 		h.logSource(p, newFn, stateGrants)
 	}
@@ -281,12 +287,12 @@ func (h *HubStack) topicRule(id, name, desc string, pattern guardrail.Pattern, p
 // selfProtection: without functions/selfprotect, the narrow patterns go
 // straight to the topic as a text notice; with it, the broad patterns go to
 // the function, which filters in code.
-func (h *HubStack) selfProtection(p HubProps, stateGrants []Grant, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function) {
+func (h *HubStack) selfProtection(p HubProps, keyARNs []string, stateGrants []Grant, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function) {
 	var fn *Function
 	if p.Present[FnSelfProtect] {
 		fn = newFn(FnSelfProtect, stateGrants, nil, nil)
 	}
-	for _, k := range ProtectedKinds() {
+	for _, k := range ProtectedKinds(keyARNs...) {
 		if k.Where == WhereUSEast1 && p.Config.IAMEventSource != deployconfig.SourceEventBridge {
 			continue
 		}

@@ -21,6 +21,7 @@ const (
 	WhereHub         = "hub"          // home-region resources: functions, exemptions parameter
 	WhereUSEast1     = "us-east-1"    // IAM roles
 	WhereEveryRegion = "every-region" // EventBridge rules: hub and forwarders
+	WhereWorkload    = "workload"     // KMS keys: hub and the other workload regions
 )
 
 // notCloudFormation matches events not made by CloudFormation, including
@@ -68,10 +69,11 @@ func strs(ss ...string) []any {
 	return out
 }
 
-// ProtectedKinds are the gcguard resources self-protection watches.
+// ProtectedKinds are the gcguard resources self-protection watches; keyARNs
+// are gcguard's KMS keys (the narrow key pattern names them).
 // Lambda's CloudTrail event names carry API versions
 // (UpdateFunctionConfiguration20150331v2), hence prefixes.
-func ProtectedKinds() []Protected {
+func ProtectedKinds(keyARNs ...string) []Protected {
 	own := []any{map[string]any{"prefix": NamePrefix}}
 	var out []Protected
 	b, n := cloudTrailPattern("aws.lambda", "lambda.amazonaws.com",
@@ -97,6 +99,14 @@ func ProtectedKinds() []Protected {
 			map[string]any{"name": strs(ExemptionsParamName)}, map[string]any{"names": strs(ExemptionsParamName)},
 		}}})
 	out = append(out, Protected{Name: "exemptions", Where: WhereHub, Broad: b, Narrow: n})
+	keys := []any{}
+	for _, k := range keyARNs {
+		keys = append(keys, k)
+	}
+	b, n = cloudTrailPattern("aws.kms", "kms.amazonaws.com",
+		strs("DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"),
+		map[string]any{"resources": map[string]any{"ARN": keys}})
+	out = append(out, Protected{Name: "keys", Where: WhereWorkload, Broad: b, Narrow: n})
 	return out
 }
 
