@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -202,4 +203,14 @@ func (*AccountPAB) Explain(ev *cloudtrail.Event, _ guardrail.Target, _ *config.C
 	}
 	return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.AccountPABOff},
 		Reason: fmt.Sprintf("account-level Block Public Access left off: %v; gcguard turns them on unless an organization policy governs them", off)}
+}
+
+// Snapshot puts live state in the shape of Plan.Desired, so a revert can
+// tell whether someone changed the flags since gcguard wrote them.
+func (*AccountPAB) Snapshot(s guardrail.State) json.RawMessage {
+	st, ok := s.(*AccountPABState)
+	if !ok {
+		return nil
+	}
+	return guardrail.JSON(st.Flags)
 }

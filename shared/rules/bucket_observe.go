@@ -170,20 +170,22 @@ func (r *Bucket) Observe(ctx context.Context, t guardrail.Target) (guardrail.Sta
 }
 
 // cdkStaging asks CloudFormation whether the bucket is the CDK bootstrap
-// staging bucket. A name never counts: only the CDKToolkit stack's
-// StagingBucket resource does.
+// staging bucket: the CDKToolkit stack's StagingBucket resource. A name
+// never counts. The question names the stack rather than the bucket, which
+// real CloudFormation and moto (no look-up by physical id) both answer.
 func (r *Bucket) cdkStaging(ctx context.Context, region, bucket string) (string, error) {
-	out, err := r.CFN(region).DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{PhysicalResourceId: aws.String(bucket)})
+	out, err := r.CFN(region).DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{
+		StackName: aws.String(CDKToolkitStack), LogicalResourceId: aws.String("StagingBucket")})
 	if err != nil {
-		// CloudFormation answers ValidationError when no stack has the resource.
+		// CloudFormation answers ValidationError when there is no such stack.
 		if awsapi.Code(err) == "ValidationError" || awsapi.IsNotFound(err) {
 			return "", nil
 		}
-		return "", fmt.Errorf("ask CloudFormation which stack manages bucket %s: %w", bucket, err)
+		return "", fmt.Errorf("ask CloudFormation whether bucket %s is the CDK staging bucket: %w", bucket, err)
 	}
 	for _, res := range out.StackResources {
-		if aws.ToString(res.StackName) == CDKToolkitStack && aws.ToString(res.LogicalResourceId) == "StagingBucket" &&
-			aws.ToString(res.ResourceType) == "AWS::S3::Bucket" && aws.ToString(res.PhysicalResourceId) == bucket {
+		if aws.ToString(res.LogicalResourceId) == "StagingBucket" && aws.ToString(res.ResourceType) == "AWS::S3::Bucket" &&
+			aws.ToString(res.PhysicalResourceId) == bucket {
 			return CDKToolkitStack + "/StagingBucket", nil
 		}
 	}

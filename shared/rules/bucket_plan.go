@@ -181,7 +181,11 @@ func (b *bucketPlanner) planEncryption(key string) {
 		r = cur.Rules[0]
 	}
 	keyOK := key != "" && sameKey(r.KMSKeyID, key)
-	sseCBlocked := slices.Contains(r.Blocked, blockSSEC)
+	// S3 answers NONE when SSE-C is explicitly allowed. An answer without
+	// the element (moto always; configurations older than the setting) is
+	// not judged alone: gcguard's policy also denies SSE-C uploads, and
+	// every configuration gcguard writes blocks SSE-C.
+	sseCAllowed := len(r.Blocked) > 0 && !slices.Contains(r.Blocked, blockSSEC)
 	var problems []string
 	code := finding.BucketKeyWrong
 	switch {
@@ -194,11 +198,11 @@ func (b *bucketPlanner) planEncryption(key string) {
 	if r.Algorithm == algKMS && (r.BucketKey == nil || !*r.BucketKey) {
 		problems = append(problems, "S3 Bucket Key is off")
 	}
-	if !sseCBlocked {
+	if sseCAllowed {
 		if len(problems) == 0 {
 			code = finding.BucketEncryptionNotKMS
 		}
-		problems = append(problems, "SSE-C uploads are not blocked")
+		problems = append(problems, "SSE-C uploads are allowed (BlockedEncryptionTypes "+strings.Join(r.Blocked, ",")+")")
 	}
 	if len(problems) == 0 {
 		return
@@ -362,9 +366,10 @@ func describeEncryption(e BucketEncryption) string {
 			s += ", bucket key off"
 		}
 	}
-	if slices.Contains(r.Blocked, blockSSEC) {
+	switch {
+	case slices.Contains(r.Blocked, blockSSEC):
 		s += ", SSE-C blocked"
-	} else {
+	case len(r.Blocked) > 0:
 		s += ", SSE-C allowed"
 	}
 	return s
