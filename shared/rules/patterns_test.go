@@ -52,6 +52,7 @@ var matchedRules = map[string][]string{
 	"s3/put-bucket-acl-public.json":              {"bucket"},
 	"s3/put-bucket-encryption-aes256.json":       {"bucket"},
 	"s3/put-bucket-encryption-rule-list.json":    {"bucket"},
+	"s3/put-bucket-encryption-dsse.json":         {"bucket"},
 	"s3/put-bucket-ownership-controls.json":      {"bucket"},
 	"s3/put-bucket-policy-list-host.json":        {"bucket"},
 	"s3/put-bucket-policy-omitted.json":          {"bucket"},
