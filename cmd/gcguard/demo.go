@@ -38,6 +38,7 @@ func scenes() []scene {
 	return []scene{
 		{"accesskey: a new access key is deleted seconds after it is created", accessKeyScene},
 		{"roletrust: roles anyone or the whole account may assume are tightened, and one is reverted", trustScene},
+		{"bucket: an SSE-S3 bucket with a public-read policy and Block Public Access off is fixed, the owner's statement kept", bucketScene},
 	}
 }
 

@@ -246,23 +246,28 @@ func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
 		doc = d
 	}
 	rep := policy.AnalyzeBucket(doc, opt)
-	if rep.Public {
-		b.public = true
-		b.violate(finding.BucketPublic, "the bucket policy grants public access")
-	}
-	if !rep.DeniesInsecureTransport {
-		b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy does not deny requests without TLS")
-	}
 	plan, err := policy.PlanBucketPolicy(doc, opt)
 	if err != nil {
-		b.held = append(b.held, "policy: "+err.Error())
-		return rep.LogDelivery
+		plan = policy.BucketPlan{ReportOnly: true, Reason: err.Error(), Findings: rep.Findings}
 	}
+	// The policy package explains per statement; the generic line is only
+	// for a verdict it gave no finding for.
+	explained := map[string]bool{}
 	for _, f := range plan.Findings {
 		if c := finding.Code(f.Code); c.Valid() && !slices.Contains(b.violations, c) {
 			b.violations = append(b.violations, c)
 		}
+		explained[f.Code] = true
 		b.findings = append(b.findings, f)
+	}
+	if rep.Public {
+		b.public = true
+		if !explained[string(finding.BucketPublic)] {
+			b.violate(finding.BucketPublic, "the bucket policy grants public access")
+		}
+	}
+	if !rep.DeniesInsecureTransport && !explained[string(finding.BucketPolicyMissingTLSDeny)] {
+		b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy does not deny requests without TLS")
 	}
 	switch {
 	case plan.ReportOnly:
