@@ -73,10 +73,14 @@ func Build(app awscdk.App, p Props) (*Deployment, error) {
 			s3Keys[region] = fs.S3Key.KeyArn()
 		}
 	}
-	d.Hub = NewHubStack(app, HubStackName(), HubProps{
+	var err error
+	d.Hub, err = NewHubStack(app, HubStackName(), HubProps{
 		Config: cfg, Registry: p.Registry, DistDir: p.DistDir, Present: p.Present,
 		Functions: fns, RemoteS3Keys: s3Keys,
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, fs := range d.Forwarders {
 		if fs.S3Key != nil {
 			d.Hub.Node().AddDependency(fs.Stack)

@@ -50,7 +50,7 @@ type HubStack struct {
 const SlackSecretEnv = "GCGUARD_SLACK_SECRET_ARN"
 
 // NewHubStack builds the hub.
-func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
+func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, error) {
 	cfg := p.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		StackName:             jsii.String(id),
@@ -89,7 +89,7 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
 		ExemptionsParam: ExemptionsParamName, OwnRoleARNs: own, KMSKeys: keys,
 	})
 	if err != nil {
-		panic(err) // the file was validated; this is a programming error
+		return nil, err
 	}
 	env := rc.Env()
 	// Env leaves out empty values; set every variable functions read, so
@@ -179,7 +179,7 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) *HubStack {
 			NotificationTopics:            &[]awssns.ITopic{h.State.Topic},
 		})
 	}
-	return h
+	return h, nil
 }
 
 // stateGrants are what every function needs of the hub's own resources.
