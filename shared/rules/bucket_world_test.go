@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -43,18 +44,27 @@ type bucketWorld struct {
 	bodies *bodyRecorder
 }
 
-func newBucketWorld(t *testing.T) *bucketWorld {
+func newBucketWorld(t *testing.T) *bucketWorld { return newBucketWorldTB(t) }
+
+// newBucketWorldTB also serves benchmarks: it builds the world itself
+// rather than through newWorld, which takes a *testing.T.
+func newBucketWorldTB(t testing.TB) *bucketWorld {
 	t.Helper()
-	w := &bucketWorld{world: newWorld(t), keys: map[string]string{}}
-	w.bodies = startBodyRecorder(t, w.proxy.Endpoint())
-	cfg, err := testkit.ClientConfig(context.Background(), w.bodies.endpoint, "")
+	moto.ResetT(t)
+	p := moto.StartProxyT(t)
+	ctx := context.Background()
+	rec := startBodyRecorder(t, p.Endpoint())
+	cfg, err := testkit.ClientConfig(ctx, rec.endpoint, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.sb.AWS = cfg
-	w.sb.ClientEnv = testkit.ClientEnv(w.bodies.endpoint, testkit.Region)
+	sb, err := sandbox.New(ctx, cfg, testkit.ClientEnv(rec.endpoint, testkit.Region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &bucketWorld{world: &world{sb: sb, proxy: p, iam: iam.NewFromConfig(cfg), subs: map[string]string{}}, keys: map[string]string{}, bodies: rec}
 	for _, region := range []string{virginia, tokyo, osaka} {
-		k, err := kms.NewFromConfig(cfg, func(o *kms.Options) { o.Region = region }).CreateKey(context.Background(), &kms.CreateKeyInput{
+		k, err := kms.NewFromConfig(cfg, func(o *kms.Options) { o.Region = region }).CreateKey(ctx, &kms.CreateKeyInput{
 			Description: aws.String("gcguard S3 key " + region)})
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +77,7 @@ func newBucketWorld(t *testing.T) *bucketWorld {
 
 func (w *bucketWorld) s3(region string) *s3.Client { return awsapi.S3(w.sb.AWS, region) }
 
-func (w *bucketWorld) createBucket(t *testing.T, name, region string) {
+func (w *bucketWorld) createBucket(t testing.TB, name, region string) {
 	t.Helper()
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
 	if region != virginia {
@@ -291,7 +301,7 @@ type bodyRecorder struct {
 	bodies   map[string][]string // sub-resource (encryption, policy, acl) → bodies
 }
 
-func startBodyRecorder(t *testing.T, upstream string) *bodyRecorder {
+func startBodyRecorder(t testing.TB, upstream string) *bodyRecorder {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
