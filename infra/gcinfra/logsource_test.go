@@ -15,8 +15,10 @@ import (
 )
 
 // Where the organization blocks EventBridge in us-east-1, IAM events come
-// from the trail's CloudWatch Logs group in the home region instead.
-func TestCloudWatchLogsSource(t *testing.T) {
+// from the trail's CloudWatch Logs group in the home region instead. The
+// same synthesis has functions/selfprotect present, which then receives the
+// broad self-protection patterns instead of the topic.
+func TestCloudWatchLogsSourceAndSelfProtectFunction(t *testing.T) {
 	cfg := *fileCfg
 	cfg.IAMEventSource = deployconfig.SourceLogs
 	cfg.CloudTrailLogs = "aws-cloudtrail-logs-gcas"
@@ -26,12 +28,12 @@ func TestCloudWatchLogsSource(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	dist := filepath.Join(tmp, "dist")
-	if err := placeholderDist(dist, append(reg.Names(), gcinfra.FnNotify, gcinfra.FnLogSource)...); err != nil {
+	if err := placeholderDist(dist, append(reg.Names(), gcinfra.FnNotify, gcinfra.FnLogSource, gcinfra.FnSelfProtect)...); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(tmp, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
-	if _, err := gcinfra.Build(app, gcinfra.Props{Config: &cfg, Registry: reg, DistDir: dist}); err != nil {
+	if _, err := gcinfra.Build(app, gcinfra.Props{Config: &cfg, Registry: reg, DistDir: dist, Present: map[string]bool{gcinfra.FnSelfProtect: true}}); err != nil {
 		t.Fatal(err)
 	}
 	app.Synth(nil)
@@ -58,6 +60,27 @@ func TestCloudWatchLogsSource(t *testing.T) {
 	}
 	if len(tpl.ofType("AWS::Scheduler::Schedule")) != 0 {
 		t.Errorf("canary deployed although disabled")
+	}
+	rules := rulesByName(tpl)
+	for _, k := range gcinfra.ProtectedKinds() {
+		r, ok := rules["gcguard-selfprotect-"+k.Name]
+		if k.Where == gcinfra.WhereUSEast1 {
+			if ok {
+				t.Errorf("self-protection for %s needs the us-east-1 forwarder, which this mode lacks", k.Name)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("no self-protection rule for %s", k.Name)
+			continue
+		}
+		fn := tpl.Resources[refID(list(r.Properties["Targets"])[0].(map[string]any)["Arn"])]
+		if str(fn.Properties["FunctionName"]) != gcinfra.FunctionName(gcinfra.FnSelfProtect) {
+			t.Errorf("self-protection %s does not go to functions/selfprotect", k.Name)
+		}
+		if canon(r.Properties["EventPattern"]) != canon(k.Broad) {
+			t.Errorf("self-protection %s: the function gets the broad pattern, got %s", k.Name, canon(r.Properties["EventPattern"]))
+		}
 	}
 	reports, _ := filepath.Glob(filepath.Join(out, "AwsSolutions-*-NagReport.csv"))
 	for _, r := range reports {
