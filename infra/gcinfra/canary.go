@@ -28,7 +28,8 @@ type CanaryProps struct {
 
 // Canary proves, every period, that IAM events still travel from us-east-1
 // to the hub: EventBridge Scheduler tags the canary role (a harmless real
-// IAM call, since PutEvents cannot send aws.* sources), the us-east-1
+// IAM call, logged even when it changes nothing; PutEvents cannot send
+// aws.* sources), the us-east-1
 // forwarder carries the TagRole event to the hub, and a hub rule logs it.
 // No arrival in two periods raises an alarm.
 type Canary struct {
@@ -58,7 +59,7 @@ func NewCanary(scope constructs.Construct, id string, p CanaryProps) *Canary {
 	})
 	input, _ := json.Marshal(map[string]any{
 		"RoleName": CanaryRoleName,
-		"Tags":     []map[string]string{{"Key": "gcguard-canary", "Value": "<aws.scheduler.scheduled-time>"}},
+		"Tags":     []map[string]string{{"Key": "gcguard-canary", "Value": "delivery-check"}},
 	})
 	awsscheduler.NewCfnSchedule(c, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
 		Name:               jsii.String(CanaryRoleName),
