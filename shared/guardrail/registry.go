@@ -87,3 +87,14 @@ func (r *Registry) All() []Definition {
 	}
 	return out
 }
+
+// NamesInScope lists the rules whose events first appear in scope, sorted.
+func (r *Registry) NamesInScope(scope Scope) []string {
+	var out []string
+	for _, d := range r.All() {
+		if d.Spec.Scope == scope {
+			out = append(out, d.Spec.Name)
+		}
+	}
+	return out
+}
