@@ -303,7 +303,9 @@ func (r *run) observeAndPlan(ctx context.Context) (*Plan, bool, error) {
 	if err != nil {
 		if awsapi.IsNotFound(err) {
 			r.res.Outcome, r.res.Reason = finding.Skipped, "resource no longer exists"
-			return nil, true, nil
+			// A retry after a fix that removed the resource (a deleted
+			// key) still owes the notice an earlier try could not send.
+			return nil, true, r.resendUnnotified(ctx)
 		}
 		if awsapi.IsTransient(err) {
 			return nil, true, fmt.Errorf("read %s: %w", r.t.ARN, err)
