@@ -94,6 +94,7 @@ var fixtures = map[string]fixture{
 	"s3/put-bucket-acl-public.json":              s3Fx("PutBucketAcl", "ap-northeast-1", sso),
 	"s3/put-bucket-encryption-aes256.json":       s3Fx("PutBucketEncryption", "ap-northeast-1", sso),
 	"s3/put-bucket-encryption-rule-list.json":    s3Fx("PutBucketEncryption", "ap-northeast-1", sso),
+	"s3/put-bucket-encryption-dsse.json":         s3Fx("PutBucketEncryption", "ap-northeast-1", sso),
 	"s3/put-bucket-ownership-controls.json":      s3Fx("PutBucketOwnershipControls", "ap-northeast-1", sso),
 	"s3/put-bucket-policy-list-host.json":        s3Fx("PutBucketPolicy", "ap-northeast-1", sso),
 	"s3/put-bucket-policy-public.json":           s3Fx("PutBucketPolicy", "ap-northeast-1", sso),
