@@ -139,7 +139,8 @@ func (*Bucket) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.Con
 		return guardrail.Explanation{Act: true, Violations: []finding.Code{code}, Reason: why + live}
 	}
 	if t.Bucket == "" {
-		return act(finding.RequestParametersOmitted, "CloudTrail omitted the parameters: the bucket is unknown, so gcguard reports and changes nothing")
+		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.RequestParametersOmitted},
+			Reason: "CloudTrail omitted the parameters: the bucket is unknown, so gcguard reports and changes nothing; the sweep reads every bucket"}
 	}
 	switch ev.Detail.EventName {
 	case "CreateBucket":
