@@ -501,7 +501,7 @@ func TestRoleTrustSpec(t *testing.T) {
 	for _, p := range d.Spec.Permissions {
 		actions = append(actions, p.Actions...)
 		for _, r := range p.Render("aws", sandbox.Account, "ap-northeast-1") {
-			if r == "*" && !strings.Contains(strings.Join(p.Actions, ","), "GetAccountSummary") {
+			if joined := strings.Join(p.Actions, ","); r == "*" && !strings.Contains(joined, "GetAccountSummary") && !strings.Contains(joined, "ListRoles") {
 				t.Errorf("%v on * although it takes a resource", p.Actions)
 			}
 		}
