@@ -44,7 +44,7 @@ var AccountPABSpec = guardrail.Spec{
 
 func init() {
 	guardrail.Register(guardrail.Definition{Spec: AccountPABSpec, New: func(d guardrail.Deps) (guardrail.Rule, error) {
-		return &AccountPAB{S3Control: awsapi.S3Control(d.AWS), Account: d.Config.Account}, nil
+		return &AccountPAB{S3Control: awsapi.S3Control(d.AWS), Account: d.Config.Account, Partition: d.Config.Partition}, nil
 	}})
 }
 
@@ -61,6 +61,7 @@ func AccountPABARN(partition, account string) string {
 type AccountPAB struct {
 	S3Control AccountPABAPI
 	Account   string
+	Partition string // "" = aws
 
 	// governed remembers, for this process, that S3 refused the write with
 	// AccessDenied: an organization S3 policy (or an SCP) owns the flags,
@@ -213,4 +214,11 @@ func (*AccountPAB) Snapshot(s guardrail.State) json.RawMessage {
 		return nil
 	}
 	return guardrail.JSON(st.Flags)
+}
+
+func (r *AccountPAB) partition() string {
+	if r.Partition != "" {
+		return r.Partition
+	}
+	return "aws"
 }

@@ -65,9 +65,9 @@ var BucketSpec = guardrail.Spec{
 			"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls",
 			"s3:GetBucketAcl", "s3:PutBucketAcl",
 		}, Resources: []string{"arn:${Partition}:s3:::*"}},
-		// CDK staging-bucket evidence; DescribeStackResources has no
-		// resource-level permission.
-		{Actions: []string{"cloudformation:DescribeStackResources"}, Resources: []string{"*"}},
+		// CDK staging-bucket evidence and the sweep's bucket list; neither
+		// DescribeStackResources nor ListAllMyBuckets takes a resource.
+		{Actions: []string{"cloudformation:DescribeStackResources", "s3:ListAllMyBuckets"}, Resources: []string{"*"}},
 	},
 }
 
