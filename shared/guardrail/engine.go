@@ -341,7 +341,9 @@ func (r *run) observe(ctx context.Context) (State, error) {
 	delay := 200 * time.Millisecond
 	for {
 		state, err := r.b.Rule.Observe(ctx, r.t)
-		fresh := r.ev != nil && r.e.now().Sub(r.ev.Detail.EventTime) < 2*time.Minute
+		// Under the lease the resource was read moments ago: not-found
+		// then means gone, and waiting would only hold the lease.
+		fresh := r.owner == "" && r.ev != nil && r.e.now().Sub(r.ev.Detail.EventTime) < 2*time.Minute
 		if err == nil || !awsapi.IsNotFound(err) || !fresh || r.e.now().Add(delay).After(deadline) {
 			return state, err
 		}
