@@ -21,11 +21,12 @@ import (
 
 // demo is the shared state of the demo's scenes.
 type demo struct {
-	out    io.Writer
-	sb     *sandbox.Sandbox
-	binDir string
-	tmp    string
-	events string // the events/ directory
+	out      io.Writer
+	endpoint string
+	sb       *sandbox.Sandbox
+	binDir   string
+	tmp      string
+	events   string // the events/ directory
 }
 
 // scene is one part of the demo; each rule adds its own.
@@ -39,6 +40,7 @@ func scenes() []scene {
 		{"accesskey: a new access key is deleted seconds after it is created", accessKeyScene},
 		{"roletrust: roles anyone or the whole account may assume are tightened, and one is reverted", trustScene},
 		{"bucket: an SSE-S3 bucket with a public-read policy and Block Public Access off is fixed, the owner's statement kept", bucketScene},
+		{"scan: violations whose events never arrived are assessed without changing anything", scanScene},
 	}
 }
 
@@ -85,7 +87,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	d := &demo{out: stdout, sb: sb, binDir: *binDir, tmp: tmp, events: filepath.Join(root, "events")}
+	d := &demo{out: stdout, endpoint: ep, sb: sb, binDir: *binDir, tmp: tmp, events: filepath.Join(root, "events")}
 	fmt.Fprintf(stdout, "endpoint %s, account %s, audit table %s, topic %s\n", ep, sb.Config.Account, sb.Config.AuditTable, sb.Config.TopicARN)
 	var failed []string
 	for i, s := range scenes() {
