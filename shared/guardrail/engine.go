@@ -604,8 +604,19 @@ func (r *run) resendUnnotified(ctx context.Context) error {
 		return nil
 	}
 	recs, err := r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID)
-	if err != nil {
+	if err != nil || len(recs) == 0 {
 		return err
+	}
+	if r.owner == "" {
+		// The invocation that wrote them may be announcing them right
+		// now: wait for its lease, then look again.
+		if err := r.lease(ctx); err != nil {
+			return err
+		}
+		defer r.release()
+		if recs, err = r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID); err != nil {
+			return err
+		}
 	}
 	for _, rec := range recs {
 		if err := r.notify(ctx, rec, nil, rec.Error); err != nil {
