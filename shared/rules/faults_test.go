@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
@@ -484,5 +485,47 @@ func TestAccessKeyConcurrentKeysOfOneUser(t *testing.T) {
 	}
 	if w.keys(t, "bob")[w.k3] != "Active" {
 		t.Error("bob's key touched")
+	}
+}
+
+// A duplicate delivery that arrives while the first is still announcing
+// its fix finds the key gone and an applied record not yet marked
+// notified: it must not announce it a second time.
+// Deactivating instead, the duplicate finds the key compliant: the same.
+func TestAccessKeyDuplicateWhileAnnouncing(t *testing.T) {
+	for _, act := range []string{config.AccessKeyDelete, config.AccessKeyDeactivate} {
+		t.Run(act, func(t *testing.T) { duplicateWhileAnnouncing(t, act) })
+	}
+}
+
+func duplicateWhileAnnouncing(t *testing.T, act string) {
+	w := newFaultWorld(t)
+	w.sb.Config.AccessKeyAction = act
+	eng, err := w.sb.Engine(guardrail.Default, "accesskey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := w.event(t, "iam/create-access-key.json") // a Lambda retry: minutes old
+	announcing := make(chan struct{})
+	var o sync.Once
+	w.proxy.SetFault(testkit.Match("sns", func(testkit.Call) *testkit.Fault {
+		var f *testkit.Fault
+		o.Do(func() { close(announcing); f = &testkit.Fault{Delay: time.Second} }) // slow SNS, then delivered
+		return f
+	}, "Publish"))
+	first := make(chan error, 1)
+	go func() { first <- eng.Handle(context.Background(), raw) }()
+	<-announcing
+	if err := eng.Handle(context.Background(), raw); err != nil {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if ns := outcomes(w.notices(t, 1)); !equal(ns, []finding.Outcome{finding.Fixed}) {
+		t.Errorf("notices %v, want the fix announced once", ns)
+	}
+	if ns := outcomes(w.notices(t, 0)); len(ns) != 0 {
+		t.Errorf("announced again: %v", ns)
 	}
 }
