@@ -1,3 +1,45 @@
+// Fault matrix: faults injected by the recording proxy in front of moto,
+// run in-process (the function's 5 attempts per call, backoff shortened)
+// and through the real bootstrap (its own retryer; a fault that never ends
+// runs under a short Lambda deadline there). docs/faults.md is the table.
+//
+// accesskey                        outcome            calls (first delivery)      nothing lost because
+// none                             fixed              GetUser 3, ListAccessKeys 3 record stored before the delete
+//                                                     PutItem 2, Delete 1         (checked at the write, in moto)
+// ListAccessKeys throttled x2      fixed              ListAccessKeys 5            one delete, one record
+// GetUser 500 x1                   fixed              GetUser 4
+// ListAccessKeys 500, endless      error (retry)      ListAccessKeys 5            no record, no write; retry fixes once
+// DeleteAccessKey 503 x1           fixed              Delete 2, 1 landed
+// DeleteAccessKey throttled,       error (retry)      Delete 5                    record failed (planned if Lambda's
+//   endless                                                                       timeout cut it); key kept; retry
+//                                                                                 deletes once, announces once
+// read slower than the deadline    error (retry)      ListAccessKeys 1            no record, no write
+// write slower than the deadline   error (retry)      Delete 1, 0 landed          record stays planned (written
+//                                                                                 before the attempt); retry fixes once
+// reset on GetUser / Delete x1     fixed              +1 call, 1 landed           SDK retried the reset
+// key deleted before the lease     skipped, quiet     PutItem 1, Delete 0         re-read under the lease
+// key deleted just before Delete   failed (critical)  Delete 1                    record failed: NoSuchEntity
+// Delete landed, answer lost       failed (critical)  Delete 2                    record holds the prior state
+// key not listed at first (lag)    fixed              ListAccessKeys 3+N          bounded consistency retry
+// user not readable at first       fixed              GetUser 3+N                 (N=1 in 500 ms, N=3 in 3 s)
+// key never listed                 skipped, quiet     ListAccessKeys 2..6         no write; the sweep finds it
+// audit PutItem throttled, endless error (retry)      PutItem 1+5, Delete 0       no write without its record
+// DynamoDB 500 on every call       error (retry)      GetItem 5, Delete 0         nothing written
+// audit UpdateItem fails (Finish)  fixed              Delete 1, Publish 1         record stays planned with the
+//                                                                                 prior state; notice sent once
+// SNS Publish 500, endless         error (retry)      Publish 5                   retry finds the key gone and
+//                                                                                 resends the notice once
+// same event x5 at once            1 fixed, 4 skipped Delete 1                    per-key lease; one record, one notice
+// two keys of one user at once     both fixed         Delete 2                    the lease is per key
+// duplicate while announcing       fixed once         Publish 1                   resend waits for the lease
+// duplicate / out-of-order events: accesskey_test.go (TestAccessKeyDuplicateDelivery,
+// the "out of order" scenarios): plans come from live state, nothing is written twice.
+//
+// roletrust: write throttled x1 → fixed (2 calls, 1 landed); write 500 endless →
+// error, policy untouched, record failed, retry writes once; role deleted before
+// the write → failed NoSuchEntity; SNS endless → retry finds it compliant and
+// resends; same event x5 at once → one write, never two interleaved.
+
 package rules_test
 
 import (
@@ -9,6 +51,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
@@ -128,7 +172,7 @@ func keyFaultRows(t *testing.T, boot bool, attempts int) []keyFault {
 	}, {
 		name:      "read slower than the deadline",
 		hook:      iamFault(slow, "ListAccessKeys"),
-		deadline:  time.Second,
+		deadline:  500 * time.Millisecond,
 		wantErr:   true,
 		keyLeft:   true,
 		calls:     map[string]int{"ListAccessKeys": 1, "PutItem": 0, "DeleteAccessKey": 0},
@@ -136,7 +180,7 @@ func keyFaultRows(t *testing.T, boot bool, attempts int) []keyFault {
 	}, {
 		name:      "write slower than the deadline",
 		hook:      iamFault(slow, "DeleteAccessKey"),
-		deadline:  1500 * time.Millisecond,
+		deadline:  800 * time.Millisecond,
 		wantErr:   true,
 		keyLeft:   true,
 		records:   []audit.Status{audit.Planned},
@@ -259,7 +303,7 @@ func runKeyFault(t *testing.T, way sandbox.Way, row keyFault, attempts int) {
 	}
 	cut := boot && row.endless
 	if cut {
-		deadline = 2500 * time.Millisecond
+		deadline = 1500 * time.Millisecond
 	}
 	w.beginDelivery(t)
 	w.proxy.Reset()
@@ -527,5 +571,169 @@ func duplicateWhileAnnouncing(t *testing.T, act string) {
 	}
 	if ns := outcomes(w.notices(t, 0)); len(ns) != 0 {
 		t.Errorf("announced again: %v", ns)
+	}
+}
+
+// roleFault is one row of the roletrust fault matrix: the public-role's
+// trust policy ("*") is tightened by one UpdateAssumeRolePolicy.
+type roleFault struct {
+	name      string
+	hook      func(w *faultWorld) func(testkit.Call) *testkit.Fault
+	endless   bool
+	wantErr   bool
+	untouched bool // the trust policy is still the original after the first delivery
+	records   []audit.Status
+	writes    int // UpdateAssumeRolePolicy calls in the first delivery
+	notices   []finding.Outcome
+	redeliver bool
+}
+
+func TestRoleTrustFaults(t *testing.T) {
+	attempts := maxAttempts(t)
+	for _, way := range sandbox.Ways(roleTrustFn, guardrail.Default, "roletrust") {
+		rows := []roleFault{{
+			name:    "no fault",
+			records: []audit.Status{audit.Applied}, writes: 1, notices: []finding.Outcome{finding.Fixed},
+		}, {
+			name: "write throttled once",
+			hook: func(*faultWorld) func(testkit.Call) *testkit.Fault {
+				return testkit.Match("iam", testkit.Times(1, testkit.Throttle), "UpdateAssumeRolePolicy")
+			},
+			records: []audit.Status{audit.Applied}, writes: 2, notices: []finding.Outcome{finding.Fixed},
+		}, {
+			name: "write 500 InternalError, never ends",
+			hook: func(*faultWorld) func(testkit.Call) *testkit.Fault {
+				return testkit.Match("iam", fault(500, "InternalError"), "UpdateAssumeRolePolicy")
+			},
+			endless: true, wantErr: true, untouched: true,
+			records: []audit.Status{audit.Failed}, writes: attempts, redeliver: true,
+		}, {
+			name: "role deleted by someone else just before the write",
+			hook: func(w *faultWorld) func(testkit.Call) *testkit.Fault {
+				return once(action("iam", "UpdateAssumeRolePolicy"), func() {
+					if _, err := w.directIAM.DeleteRole(context.Background(), &iam.DeleteRoleInput{RoleName: aws.String("public-role")}); err != nil {
+						t.Errorf("delete the role: %v", err)
+					}
+				}, nil)
+			},
+			records: []audit.Status{audit.Failed}, writes: 1, notices: []finding.Outcome{finding.Failed},
+		}, {
+			name: "notice not published, never ends",
+			hook: func(*faultWorld) func(testkit.Call) *testkit.Fault {
+				return testkit.Match("sns", fault(500, "InternalError"), "Publish")
+			},
+			endless: true, wantErr: true,
+			records: []audit.Status{audit.Applied}, writes: 1, redeliver: true,
+		}}
+		for _, row := range rows {
+			t.Run(way.Name+"/"+row.name, func(t *testing.T) { runRoleFault(t, way, row) })
+		}
+	}
+}
+
+func runRoleFault(t *testing.T, way sandbox.Way, row roleFault) {
+	boot := way.Name == "bootstrap"
+	w := newFaultWorld(t)
+	w.resource, w.writes = roleARN+"public-role", []string{"UpdateAssumeRolePolicy"}
+	w.role(t, "public-role", "", trustPublic)
+	if !boot {
+		functionRetries(t, w)
+	}
+	invoke := way.Start(t, w.sb)
+	ev := w.freshEvent(t, "iam/create-role-public.json")
+	var hook func(testkit.Call) *testkit.Fault
+	if row.hook != nil {
+		hook = row.hook(w)
+	}
+	cut := boot && row.endless
+	deadline := 30 * time.Second
+	if cut {
+		deadline = 1500 * time.Millisecond
+	}
+	w.beginDelivery(t)
+	w.proxy.Reset()
+	w.proxy.SetFault(w.watchWrites(t, hook))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	err := invoke(ctx, ev)
+	cancel()
+	first := w.proxy.Calls()
+	w.proxy.SetFault(w.watchWrites(t, nil))
+	t.Logf("first delivery: err=%v\n  calls: %s", err, calls(first))
+	if (err != nil) != row.wantErr {
+		t.Fatalf("error = %v, want an error: %v", err, row.wantErr)
+	}
+	if n, _ := count(first, "UpdateAssumeRolePolicy"); n != row.writes && !(cut && n >= 1 && n <= row.writes) {
+		t.Errorf("UpdateAssumeRolePolicy: %d call(s), want %d", n, row.writes)
+	}
+	checkStatuses(t, w.records(t, w.resource), row.records, cut)
+	if got := outcomes(w.notices(t, len(row.notices))); !equal(got, row.notices) {
+		t.Errorf("notices %v, want %v", got, row.notices)
+	}
+	if row.untouched && w.trust(t, "public-role") != trustPublic {
+		t.Errorf("a failed write changed the trust policy: %s", w.trust(t, "public-role"))
+	}
+	if row.redeliver {
+		if cut {
+			time.Sleep(200 * time.Millisecond)
+		}
+		invoke = way.Start(t, w.sb)
+		w.beginDelivery(t)
+		w.proxy.Reset()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := invoke(ctx, ev)
+		cancel()
+		second := w.proxy.Calls()
+		if err != nil {
+			t.Fatalf("redelivery without the fault: %v", err)
+		}
+		_, l1 := count(first, "UpdateAssumeRolePolicy")
+		_, l2 := count(second, "UpdateAssumeRolePolicy")
+		if l1+l2 != 1 {
+			t.Errorf("the trust policy was written %d+%d times, want once", l1, l2)
+		}
+		w.tightened(t, "public-role", `"AWS":"arn:aws:iam::123456789012:root"`)
+		if got := outcomes(w.notices(t, 1)); !equal(got, []finding.Outcome{finding.Fixed}) {
+			t.Errorf("redelivery notices %v, want one fixed", got)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.writesWithoutRecord) != 0 {
+		t.Errorf("IAM writes without a planned audit record: %v", w.writesWithoutRecord)
+	}
+}
+
+// Concurrent deliveries of one CreateRole event: one write, never two
+// interleaved ones, and one record.
+func TestRoleTrustConcurrentEvents(t *testing.T) {
+	w := newFaultWorld(t)
+	w.role(t, "public-role", "", trustPublic)
+	eng, err := w.sb.Engine(guardrail.Default, "roletrust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := w.freshEvent(t, "iam/create-role-public.json")
+	w.proxy.Reset()
+	const n = 5
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = eng.Handle(context.Background(), raw) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("invocation %d: %v", i, err)
+		}
+	}
+	if _, landed := count(w.proxy.Calls(), "UpdateAssumeRolePolicy"); landed != 1 {
+		t.Errorf("the trust policy was written %d times", landed)
+	}
+	if recs := w.records(t, roleARN+"public-role"); len(recs) != 1 || recs[0].Status != audit.Applied {
+		t.Errorf("want one applied record: %s", statuses(recs))
+	}
+	w.tightened(t, "public-role", `"AWS":"arn:aws:iam::123456789012:root"`)
+	if ns := outcomes(w.notices(t, 1)); !equal(ns, []finding.Outcome{finding.Fixed}) {
+		t.Errorf("notices %v", ns)
 	}
 }

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,10 @@ type faultWorld struct {
 	*keyWorld
 	directIAM   *iam.Client
 	directAudit *audit.Store
+	// resource is the audited resource and writes the IAM actions that
+	// change it: watchWrites checks these.
+	resource string
+	writes   []string
 
 	mu sync.Mutex
 	// known are the audit records that existed when the current delivery
@@ -37,7 +42,7 @@ type faultWorld struct {
 
 func newFaultWorld(t *testing.T) *faultWorld {
 	t.Helper()
-	w := &faultWorld{keyWorld: newKeyWorld(t)}
+	w := &faultWorld{keyWorld: newKeyWorld(t), resource: userARN + "alice", writes: []string{"DeleteAccessKey", "UpdateAccessKey"}}
 	cfg, err := moto.Config(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +95,13 @@ func (w *faultWorld) deleteKeyDirectly(t *testing.T) {
 	}
 }
 
-// watchWrites wraps a fault hook: every IAM write is checked against the
-// audit table first (directly in moto), so a write that went out before
+// watchWrites wraps a fault hook: every IAM write to the resource is
+// checked against the audit table first (directly in moto), so a write that went out before
 // its record would be caught at the moment it happened.
 func (w *faultWorld) watchWrites(t *testing.T, hook func(testkit.Call) *testkit.Fault) func(testkit.Call) *testkit.Fault {
 	return func(c testkit.Call) *testkit.Fault {
-		if c.Service == "iam" && (c.Action == "DeleteAccessKey" || c.Action == "UpdateAccessKey") {
-			recs, err := w.directAudit.History(context.Background(), userARN+"alice", 0)
+		if c.Service == "iam" && slices.Contains(w.writes, c.Action) {
+			recs, err := w.directAudit.History(context.Background(), w.resource, 0)
 			if err != nil {
 				t.Errorf("read the audit table at %s: %v", c.Action, err)
 			}
@@ -120,7 +125,7 @@ func (w *faultWorld) watchWrites(t *testing.T, hook func(testkit.Call) *testkit.
 // beginDelivery notes the records that exist before a delivery.
 func (w *faultWorld) beginDelivery(t *testing.T) {
 	t.Helper()
-	recs, err := w.directAudit.History(context.Background(), userARN+"alice", 0)
+	recs, err := w.directAudit.History(context.Background(), w.resource, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
