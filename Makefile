@@ -15,14 +15,15 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench fuzz clean
+.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench bench-scale fuzz clean
 
 help:
 	@echo "make demo    run gcguard against a local moto and show what it fixes"
 	@echo "make test    every test: engine, rules and bootstraps on moto, CDK checks"
 	@echo "make build   Lambda binaries: $(DIST)/<function>/bootstrap (linux/arm64) and $(LOCAL)/<function>/bootstrap (linux/amd64)"
 	@echo "make lint    go vet and staticcheck"
-	@echo "make bench   benchmarks into BENCHMARKS.md;  make fuzz: fuzz each target for minutes"
+	@echo "make bench   benchmarks into BENCHMARKS.md;  make bench-scale: the sweep at scale into BENCHMARKS-scale.md"
+	@echo "make fuzz    fuzz each target for FUZZTIME (default 2m)"
 	@echo "make synth / diff / deploy CONFIG=... / destroy: see README (deploy)"
 
 # Say exactly what is missing instead of failing somewhere deep.
@@ -62,12 +63,20 @@ demo: check-tools build-local
 bench: check-tools build
 	$(GO) run ./cmd/gcguard-bench -out BENCHMARKS.md
 
+# The sweep over 5,000 roles, 1,000 buckets and 500 users on moto, and
+# synthetic 2× and 4×: about 20 minutes, so apart from bench.
+bench-scale: check-tools
+	$(GO) run ./cmd/gcguard-bench -out BENCHMARKS-scale.md -scale 1,2,4 -timeout 90m
+
 FUZZTIME ?= 2m
+# Every Fuzz target of every package, one after another (go test fuzzes one
+# target at a time); a package whose targets cannot be listed fails the run.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./shared/...); do \
-	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; done
+	@set -e; n=0; for pkg in $$($(GO) list ./shared/... ./cmd/...); do \
+	  targets=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$pkg: cannot list its fuzz targets"; echo "$$targets"; exit 1; }; \
+	  for t in $$(echo "$$targets" | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; n=$$((n+1)); \
+	  done; done; echo "fuzzed $$n targets for $(FUZZTIME) each"
 
 clean:
 	rm -rf $(DIST) build cdk.out

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,11 +30,12 @@ type options struct {
 	timeout    time.Duration // the whole run
 	cpuProfile string        // write a CPU profile of the run here
 	memProfile string        // write an allocation profile of the run here
+	scales     []int         // -scale: run only the sweep at these sizes
 }
 
 func main() {
 	var o options
-	var only string
+	var only, scales string
 	flag.StringVar(&o.out, "out", "", "write the report to this file (default: standard output)")
 	flag.IntVar(&o.events, "n", 200, "events per side in the handler vs. bare SDK comparison")
 	flag.IntVar(&o.ownEvents, "own-n", 20000, "events through the engine over zero-latency fakes")
@@ -46,7 +48,19 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the run to this file (go tool pprof -sample_index=alloc_space)")
+	flag.StringVar(&scales, "scale", "", "run only the sweep at scale, at these comma-separated multiples of 5,000 roles, 1,000 buckets, 500 users (make bench-scale: 1,2,4)")
 	flag.Parse()
+	for _, f := range strings.Split(scales, ",") {
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(f), "x"))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "gcguard-bench: -scale wants multiples like 1,2,4, not %q\n", f)
+			os.Exit(2)
+		}
+		o.scales = append(o.scales, n)
+	}
 	if only != "" {
 		o.only = strings.Split(only, ",")
 		for _, id := range o.only {
@@ -63,6 +77,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// scaleReport is where `make bench-scale` writes.
+const scaleReport = "BENCHMARKS-scale.md"
 
 func sectionIDs() []string {
 	var ids []string
@@ -86,13 +103,28 @@ func run(ctx context.Context, o options) error {
 	}
 	defer stopProfiles()
 	rep := &report{machine: describeMachine(), started: time.Now(), command: commandLine(), source: sourceOf(b.root)}
+	todo := sections()
+	if len(o.scales) > 0 {
+		todo = []section{scaleSection}
+	} else if _, err := os.Stat(b.path(scaleReport)); err == nil {
+		rep.scaleLink = "The sweep at scale (5,000 roles, 1,000 buckets and 500 users, and synthetic 2× and 4×, under IAM throttling) " +
+			"takes longer than the rest together and has its own file, [" + scaleReport + "](" + scaleReport + "), written by `make bench-scale`."
+	}
 	failed := 0
-	for _, s := range sections() {
+	for _, s := range todo {
 		if len(o.only) > 0 && !slices.Contains(o.only, s.id) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "== %s ...\n", s.title)
 		t0 := time.Now()
+		b.partial = func(out *outcome) {
+			snap := *rep
+			snap.parts = append(slices.Clip(rep.parts), part{s, out, time.Since(t0)})
+			snap.took = time.Since(rep.started)
+			if err := snap.write(o.out); err != nil {
+				fmt.Fprintln(os.Stderr, "   could not write the report so far:", err)
+			}
+		}
 		out, err := s.run(ctx, b)
 		if err != nil {
 			failed++
@@ -117,6 +149,9 @@ func run(ctx context.Context, o options) error {
 func commandLine() string {
 	if len(os.Args) == 3 && os.Args[1] == "-out" {
 		return "make bench"
+	}
+	if len(os.Args) == 7 && os.Args[1] == "-out" && os.Args[2] == scaleReport && os.Args[3] == "-scale" && os.Args[4] == "1,2,4" {
+		return "make bench-scale"
 	}
 	return "go run ./cmd/gcguard-bench " + strings.Join(os.Args[1:], " ")
 }

@@ -16,7 +16,7 @@ const policyAbout = "The Go benchmarks of `shared/policy`, run by this program a
 	"`go test -run '^$' -bench . -benchtime 2s ./shared/policy/` and quoted below. Each benchmark runs " +
 	"on one goroutine, so its policies/s is per core. AnalyzeTrust is what the sweep does to every role " +
 	"(parse + analyze a typical trust policy); PlanTrust adds the rewrite, its validation and re-analysis " +
-	"for an overbroad one."
+	"for an overbroad one. PlanBucketPolicy is the bucket rule's policy planner (policies/s = plans/s)."
 
 const policyTarget = 50_000 // trust policies per second per core, DESIGN §9
 
@@ -25,6 +25,11 @@ const policyTarget = 50_000 // trust policies per second per core, DESIGN §9
 var policyBenchmarks = map[string]string{
 	"BenchmarkAnalyzeTrust": "AnalyzeTrust: parse + analyze, typical policy",
 	"BenchmarkPlanTrust":    "PlanTrust: parse + plan + validate, overbroad policy",
+	// The bucket policy planner: gcguard's statements merged into an
+	// owner's policy, and a policy that already has them.
+	"BenchmarkPlanBucketPolicy/merge":     "PlanBucketPolicy: merge gcguard's statements into an owner's policy",
+	"BenchmarkPlanBucketPolicy/compliant": "PlanBucketPolicy: a policy that already has them",
+	"BenchmarkAnalyzeBucket":              "AnalyzeBucket: parse + analyze a bucket policy",
 }
 
 func runPolicy(ctx context.Context, b *bench) (*outcome, error) {

@@ -15,7 +15,9 @@ type report struct {
 	took    time.Duration
 	command string
 	source  string
-	parts   []part
+	// scaleLink points to the scale run's own file, from the main report.
+	scaleLink string
+	parts     []part
 }
 
 type part struct {
@@ -51,6 +53,9 @@ func (r *report) write(path string) error {
 	w("| CPU | %s |\n| Cores | %s |\n| Memory | %s |\n| OS | %s |\n| Go | %s |\n| Load average at start | %s |\n\n",
 		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.os, r.machine.goVersion, r.machine.load+" (at the end: "+loadAverage()+")")
 
+	if r.scaleLink != "" {
+		w("%s\n\n", r.scaleLink)
+	}
 	w("## Targets at a glance\n\n| Figure | Measured | Target | |\n|---|---|---|---|\n")
 	for _, p := range r.parts {
 		for _, row := range p.out.rows {
@@ -73,6 +78,9 @@ func (r *report) write(path string) error {
 		}
 		for _, n := range p.out.notes {
 			w("%s\n\n", unwrap(n))
+		}
+		if p.out.markdown != "" {
+			w("%s\n", p.out.markdown)
 		}
 		if p.out.quote != "" {
 			w("```\n%s\n```\n\n", p.out.quote)

@@ -18,6 +18,9 @@ type bench struct {
 	root string
 	moto *testkit.Moto
 	sb   *sandbox.Sandbox
+	// partial, when set, writes the report so far: a long section calls it
+	// after each part, so an interrupted run keeps what it measured.
+	partial func(*outcome)
 }
 
 func newBench(o options) (*bench, error) {
