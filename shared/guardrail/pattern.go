@@ -25,7 +25,70 @@ func (p Pattern) Match(event []byte) (bool, error) {
 	if err := json.Unmarshal(event, &doc); err != nil {
 		return false, fmt.Errorf("pattern match: event is not a JSON object: %w", err)
 	}
+	// The whole pattern is checked first: matching stops at the first key
+	// that fails, and Go visits map keys in random order, so an unsupported
+	// operator under a later key would otherwise be an error on one run and
+	// a silent false on the next.
+	if err := checkObject(p); err != nil {
+		return false, err
+	}
 	return matchObject(p, doc)
+}
+
+// checkObject finds what the matcher cannot judge anywhere in a pattern.
+func checkObject(pat map[string]any) error {
+	for key, want := range pat {
+		if key == "$or" {
+			alts, ok := want.([]any)
+			if !ok || len(alts) == 0 {
+				return fmt.Errorf("pattern $or: want a list of objects, got %T", want)
+			}
+			for _, a := range alts {
+				sub, ok := a.(map[string]any)
+				if !ok {
+					return fmt.Errorf("pattern $or: want a list of objects, got an element of type %T", a)
+				}
+				if err := checkObject(sub); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		switch w := want.(type) {
+		case map[string]any:
+			if err := checkObject(w); err != nil {
+				return err
+			}
+		case []any:
+			for _, x := range w {
+				if err := checkValue(key, x); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("pattern key %q: want an object or a list, got %T", key, want)
+		}
+	}
+	return nil
+}
+
+// checkValue: one element of a value list is a scalar or one supported rule.
+func checkValue(key string, x any) error {
+	switch v := x.(type) {
+	case string, float64, bool, nil:
+		return nil
+	case map[string]any:
+		if e, ok := v["exists"]; ok {
+			if _, isBool := e.(bool); !isBool || len(v) != 1 {
+				return fmt.Errorf("pattern key %q: exists wants true or false alone, got %v", key, v)
+			}
+			return nil
+		}
+		_, err := matchRule(v, nil) // errors only on the rule itself
+		return err
+	default:
+		return fmt.Errorf("pattern key %q: want values or rules in the list, got %T", key, x)
+	}
 }
 
 func matchObject(pat map[string]any, doc map[string]any) (bool, error) {
