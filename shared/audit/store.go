@@ -242,7 +242,10 @@ func (s *Store) All(ctx context.Context, limit int) ([]*Record, error) {
 
 // Unnotified returns the resource's records for an event whose notice has
 // not gone out yet, so a retried event sends it even though the fix is
-// already in place.
+// already in place. A record still planned counts too: its write happened
+// or not, but the caller asks only once the resource is compliant (or
+// gone) and under its lease, so no other invocation is mid-write, and the
+// notice must not be lost because the final audit update failed.
 func (s *Store) Unnotified(ctx context.Context, resource, eventID string) ([]*Record, error) {
 	recs, err := s.History(ctx, resource, 20)
 	if err != nil {
@@ -250,7 +253,7 @@ func (s *Store) Unnotified(ctx context.Context, resource, eventID string) ([]*Re
 	}
 	var out []*Record
 	for _, r := range recs {
-		if r.EventID == eventID && !r.Notified && r.Status != Planned {
+		if r.EventID == eventID && !r.Notified {
 			out = append(out, r)
 		}
 	}

@@ -222,6 +222,11 @@ func (r *AccessKey) Apply(ctx context.Context, t guardrail.Target, p *guardrail.
 	}
 	if c.Delete {
 		_, err := r.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(t.User), AccessKeyId: aws.String(t.AccessKeyID)})
+		if awsapi.IsNotFound(err) {
+			// Gone is what was wanted: a retried delete whose first response
+			// was lost lands here, and so does a key someone else deleted.
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("delete access key %s of %s: %w", t.AccessKeyID, t.User, err)
 		}
