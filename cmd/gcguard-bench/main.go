@@ -106,7 +106,7 @@ func run(ctx context.Context, o options) error {
 	todo := sections()
 	if len(o.scales) > 0 {
 		todo = []section{scaleSection}
-	} else if _, err := os.Stat(b.path(scaleReport)); err == nil {
+	} else {
 		rep.scaleLink = "The sweep at scale (5,000 roles, 1,000 buckets and 500 users, and synthetic 2× and 4×, under IAM throttling) " +
 			"takes longer than the rest together and has its own file, [" + scaleReport + "](" + scaleReport + "), written by `make bench-scale`."
 	}
