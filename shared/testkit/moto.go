@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,6 +203,14 @@ const AllowNoMotoEnv = "GCGUARD_ALLOW_NO_MOTO"
 // then *dst stays nil, a banner says so, and ResetT skips each test that
 // needs moto while the rest still run.
 func MotoMain(m *testing.M, dst **Moto) int {
+	// A fuzz worker (go test -fuzz starts one per core, and again after each
+	// crash) only runs the fuzz target, which never needs moto: starting one
+	// per worker costs seconds each and, on a busy machine, most of a short
+	// -fuzztime.
+	if slices.Contains(os.Args[1:], "-test.fuzzworker") {
+		*dst = nil
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), motoStartTimeout)
 	moto, err := StartMoto(ctx)
 	cancel()
