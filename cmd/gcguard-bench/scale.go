@@ -265,7 +265,11 @@ func runScale(ctx context.Context, b *bench) (*outcome, error) {
 				return nil, err
 			}
 			out := scaleOutcome(runs)
-			out.notes = append(out.notes, fmt.Sprintf("The %d× size did not complete: %v", s, err))
+			if ctx.Err() != nil {
+				out.notes = append(out.notes, fmt.Sprintf("The %d× size was interrupted before its sweep ended (%v); the sizes above are complete.", s, err))
+			} else {
+				out.notes = append(out.notes, fmt.Sprintf("The %d× size did not complete: %v", s, err))
+			}
 			return out, nil
 		}
 		fmt.Fprintf(os.Stderr, "   %d×: swept in %s, %d calls, %d throttles injected, %d errors\n",
