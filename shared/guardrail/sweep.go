@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/notify"
@@ -95,6 +96,12 @@ func (s *Sweeper) Run(ctx context.Context) (*SweepReport, error) {
 		}
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", cp.Rule, err))
+			if awsapi.IsTransient(err) {
+				// Throttled or unavailable while listing: keep the place, so
+				// the next run goes on with this rule instead of skipping the
+				// rest of its resources until the next full sweep.
+				return rep, s.save(ctx, cp)
+			}
 		}
 		cp.After = ""
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/testkit"
 )
 
 // sweepWorld: users with active keys (violations), a user with only an
@@ -143,5 +144,29 @@ func TestSweepResumesWithoutRepeatingWrites(t *testing.T) {
 	}
 	if cp, _ := w.sb.Store.LoadCheckpoint(context.Background()); cp != nil {
 		t.Fatalf("checkpoint left after a finished sweep: %+v", cp)
+	}
+}
+
+// A listing cut off by throttling that outlasts the SDK's retries keeps its
+// place: the next run goes on with the same rule.
+func TestSweepKeepsPlaceWhenListingFails(t *testing.T) {
+	w, keys := sweepWorld(t, 3)
+	sw := sweeper(t, w, "accesskey")
+	w.proxy.SetFault(testkit.Match("iam", func(testkit.Call) *testkit.Fault { return &testkit.Fault{Status: 503, Code: "ServiceUnavailable"} }, "ListUsers"))
+	rep, err := sw.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Finished || len(rep.Errors) == 0 {
+		t.Fatalf("a failed listing must not finish the sweep: %+v", rep)
+	}
+	cp, err := w.sb.Store.LoadCheckpoint(context.Background())
+	if err != nil || cp == nil || cp.Rule != "accesskey" {
+		t.Fatalf("checkpoint: %+v %v", cp, err)
+	}
+	w.proxy.SetFault(nil)
+	rep, err = sw.Run(context.Background())
+	if err != nil || !rep.Finished || rep.Counts["accesskey/fixed"] != len(keys) {
+		t.Fatalf("resumed sweep: %+v %v", rep, err)
 	}
 }
