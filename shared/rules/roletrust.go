@@ -82,6 +82,8 @@ type RoleTrust struct {
 
 	mu    sync.Mutex
 	quota int // cached per process: the quota rarely changes
+
+	toolkit toolkitCache // the CDKToolkit stack's roles, per region
 }
 
 // KindRole is the target kind of this rule.

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -163,8 +165,8 @@ func cdkTrust(cfg *config.Config, p principal) bool {
 	return false
 }
 
-// cdkStack asks CloudFormation which stack holds the role. It returns the
-// stack's name when that is a live resource of CDKToolkit, "" when not;
+// cdkStack asks CloudFormation whether the role is a live resource of the
+// CDKToolkit stack. It returns the stack's name when it is, "" when not;
 // doubt when the answer could not be had (the role is then only reported).
 func (r *RoleTrust) cdkStack(ctx context.Context, role string, cfg *config.Config) (stack, doubt string, err error) {
 	if r.CFN == nil {
@@ -175,21 +177,60 @@ func (r *RoleTrust) cdkStack(ctx context.Context, role string, cfg *config.Confi
 		regions = append([]string{m[1]}, regions...)
 	}
 	for _, region := range regions {
-		out, err := r.CFN(region).DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{PhysicalResourceId: aws.String(role)})
+		roles, err := r.toolkit.roles(ctx, r.CFN(region), region, role)
 		switch {
-		case awsapi.Code(err) == "ValidationError" || awsapi.IsNotFound(err):
-			continue // "Stack for <id> does not exist": in no stack of this region
 		case awsapi.IsTransient(err):
-			return "", "", fmt.Errorf("ask CloudFormation (%s) which stack holds role %s: %w", region, role, err)
+			return "", "", fmt.Errorf("ask CloudFormation (%s) for the %s stack's roles: %w", region, cdkToolkitStack, err)
 		case err != nil:
 			return "", fmt.Sprintf("cannot tell whether role %s is a CDK bootstrap role (CloudFormation in %s: %v), so it is reported, not changed", role, region, err), nil
-		}
-		for _, res := range out.StackResources {
-			if aws.ToString(res.PhysicalResourceId) == role && aws.ToString(res.ResourceType) == "AWS::IAM::Role" &&
-				aws.ToString(res.StackName) == cdkToolkitStack && !strings.HasPrefix(string(res.ResourceStatus), "DELETE_") {
-				return cdkToolkitStack + " (" + region + ")", "", nil
-			}
+		case roles[role]:
+			return cdkToolkitStack + " (" + region + ")", "", nil
 		}
 	}
 	return "", "", nil
+}
+
+// toolkitCache keeps the CDKToolkit stack's live roles per region, so a
+// sweep over thousands of roles asks CloudFormation a handful of times, not
+// once per role. A role missing from a list older than toolkitFresh makes
+// it ask again: a role CDK bootstrap is creating right now must not be
+// mistaken for an ordinary one.
+type toolkitCache struct {
+	mu      sync.Mutex
+	byRegion map[string]toolkitRoles
+}
+
+type toolkitRoles struct {
+	roles   map[string]bool
+	fetched time.Time
+}
+
+const toolkitFresh = 10 * time.Second
+
+func (c *toolkitCache) roles(ctx context.Context, cfn guardrail.CloudFormationAPI, region, role string) (map[string]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byRegion == nil {
+		c.byRegion = map[string]toolkitRoles{}
+	}
+	if e, ok := c.byRegion[region]; ok && (e.roles[role] || time.Since(e.fetched) < toolkitFresh) {
+		return e.roles, nil
+	}
+	out, err := cfn.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(cdkToolkitStack)})
+	roles := map[string]bool{}
+	switch {
+	case awsapi.Code(err) == "ValidationError" || awsapi.IsNotFound(err):
+		// "Stack with id CDKToolkit does not exist": no bootstrap here.
+	case err != nil:
+		return nil, err
+	default:
+		for _, res := range out.StackResources {
+			if aws.ToString(res.ResourceType) == "AWS::IAM::Role" && aws.ToString(res.StackName) == cdkToolkitStack &&
+				!strings.HasPrefix(string(res.ResourceStatus), "DELETE_") {
+				roles[aws.ToString(res.PhysicalResourceId)] = true
+			}
+		}
+	}
+	c.byRegion[region] = toolkitRoles{roles: roles, fetched: time.Now()}
+	return roles, nil
 }

@@ -3,6 +3,9 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/gcguard/gcguard/shared/config"
 	"testing"
 	"time"
 
@@ -168,5 +171,36 @@ func TestSweepKeepsPlaceWhenListingFails(t *testing.T) {
 	rep, err = sw.Run(context.Background())
 	if err != nil || !rep.Finished || rep.Counts["accesskey/fixed"] != len(keys) {
 		t.Fatalf("resumed sweep: %+v %v", rep, err)
+	}
+}
+
+// The CDK bootstrap evidence is read once per region, not once per role:
+// a sweep over many roles that trust only the account asks CloudFormation
+// a handful of times.
+func TestSweepAsksCloudFormationOncePerRegion(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	accountOnly := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	for i := range 40 {
+		if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("app-%02d", i)), AssumeRolePolicyDocument: aws.String(accountOnly)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Notify mode: sweep reports send no per-resource notices, so every
+	// CloudFormation call counted here is the bootstrap check's.
+	w.sb.Config.Modes["roletrust"] = config.Notify
+	w.proxy.Reset()
+	rep, err := sweeper(t, w, "roletrust").Run(ctx)
+	if err != nil || !rep.Finished || rep.Counts["roletrust/would_fix"] != 40 {
+		t.Fatalf("sweep: %+v %v", rep, err)
+	}
+	n := 0
+	for _, c := range w.proxy.Calls() {
+		if c.Service == "cloudformation" && c.Action == "DescribeStackResources" {
+			n++
+		}
+	}
+	if n == 0 || n > 5 {
+		t.Fatalf("want a handful of CloudFormation look-ups for 40 roles, got %d", n)
 	}
 }
