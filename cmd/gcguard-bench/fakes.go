@@ -13,7 +13,7 @@ import (
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/iamrules"
 )
 
 // Zero-latency stand-ins for AWS, so what is timed is gcguard alone. They
@@ -23,7 +23,7 @@ import (
 // fakeIAM is one IAM user with two keys. The embedded interface stays nil:
 // a method the fix path should not call (the sweep's ListUsers) panics.
 type fakeIAM struct {
-	rules.AccessKeyAPI
+	iamrules.AccessKeyAPI
 	user, arn     string
 	key, otherKey string
 	keyPresent    bool

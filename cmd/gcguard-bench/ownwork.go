@@ -13,12 +13,12 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/iamrules"
 )
 
 const ownWorkAbout = `The accesskey fix path (decode, match, observe, plan, lease, re-observe, audit, delete, verify,
 finish, notify, logs to /dev/null) with every AWS call answered at once by an in-memory fake. Two depths:
-fakes at the engine's own interfaces (` + "`rules.AccessKeyAPI`, `guardrail.Auditor`, `guardrail.Notifier`" + `), and
+fakes at the engine's own interfaces (` + "`iamrules.AccessKeyAPI`, `guardrail.Auditor`, `guardrail.Notifier`" + `), and
 fakes one level lower, at the SDK-shaped interfaces (` + "`audit.DynamoDB`, `notify.SNSAPI`, CloudFormation" + `), so the
 audit item's encoding and the notice's rendering (ja, e-mail + Slack + Chatbot bodies) count as gcguard's
 work too; the target is checked against the deeper one. Each event is timed alone; allocations are averaged
@@ -88,7 +88,7 @@ func newOwnWorkRig(event []byte, deep bool) (*ownWorkRig, error) {
 	}
 	eng := &guardrail.Engine{
 		Config: cfg,
-		Rules:  []guardrail.Bound{{Rule: &rules.AccessKey{IAM: fi}, Mode: config.Enforce}},
+		Rules:  []guardrail.Bound{{Rule: &iamrules.AccessKey{IAM: fi}, Mode: config.Enforce}},
 		Logger: guardrail.NewLogger(null),
 	}
 	rig := &ownWorkRig{eng: eng, iam: fi, event: event}

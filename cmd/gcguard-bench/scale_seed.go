@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"sync"
 	"sync/atomic"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/policy"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
@@ -96,7 +96,7 @@ func seed(ctx context.Context, cfg aws.Config, sb *sandbox.Sandbox, w *world) er
 	}
 	sb.Config.KMSKeys = map[string]string{cfg.Region: aws.ToString(kmsKey.KeyMetadata.Arn)}
 	api := iam.NewFromConfig(cfg)
-	s3api := awsapi.S3(cfg, cfg.Region)
+	s3api := s3client.New(cfg, cfg.Region)
 	var calls atomic.Int64
 	count := func(n int) { calls.Add(int64(n)) }
 

@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/gcguard/gcguard/shared/awsapi"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 )
 
 // bucketScene: a Tokyo bucket with SSE-S3, a public-read policy and Block
@@ -23,7 +23,7 @@ func bucketScene(ctx context.Context, d *demo) error {
 		return err
 	}
 	d.sb.Config.KMSKeys[region] = aws.ToString(key.KeyMetadata.Arn)
-	api := awsapi.S3(d.sb.AWS, region)
+	api := s3client.New(d.sb.AWS, region)
 	b := aws.String(bucket)
 	public := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"AppRoleRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/city-records-app"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::city-records-prod/*"},` +
@@ -84,7 +84,7 @@ func bucketScene(ctx context.Context, d *demo) error {
 	if strings.Contains(after, "PublicRead") {
 		return fmt.Errorf("the public statement is still in the policy")
 	}
-	return d.showRecords(ctx, rules.BucketARN("aws", bucket), 1)
+	return d.showRecords(ctx, s3rules.BucketARN("aws", bucket), 1)
 }
 
 // bucketSummary says in a few lines how the bucket is configured.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/gcguard/gcguard/shared/guardrail"
-	_ "github.com/gcguard/gcguard/shared/rules"
+	_ "github.com/gcguard/gcguard/shared/rules/iamrules"
 )
 
 func main() {

@@ -7,15 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	smithyendpoints "github.com/aws/smithy-go/endpoints"
 )
 
 // Load reads the SDK's usual configuration chain (environment, shared files,
@@ -47,38 +43,6 @@ func Load(ctx context.Context, region string) (aws.Config, error) {
 
 // Local reports whether cfg points at a local endpoint (moto) rather than AWS.
 func Local(cfg aws.Config) bool { return cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" }
-
-// S3 builds an S3 client for a region; against a local endpoint it uses
-// path-style addressing, which moto needs.
-func S3(cfg aws.Config, region string) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if region != "" {
-			o.Region = region
-		}
-		o.UsePathStyle = Local(cfg)
-	})
-}
-
-// S3Control builds an S3 Control client. Real S3 Control puts the account id
-// in the host name; a local endpoint cannot serve that, so there the
-// endpoint is the base URL as given.
-func S3Control(cfg aws.Config) *s3control.Client {
-	return s3control.NewFromConfig(cfg, func(o *s3control.Options) {
-		if Local(cfg) {
-			o.EndpointResolverV2 = fixedResolver{base: *cfg.BaseEndpoint}
-		}
-	})
-}
-
-type fixedResolver struct{ base string }
-
-func (r fixedResolver) ResolveEndpoint(ctx context.Context, _ s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
-	u, err := url.Parse(r.base)
-	if err != nil {
-		return smithyendpoints.Endpoint{}, fmt.Errorf("local S3 Control endpoint %q: %w", r.base, err)
-	}
-	return smithyendpoints.Endpoint{URI: *u}, nil
-}
 
 // Require fails clearly when a required configuration value is missing.
 func Require(name, value string) error {

@@ -2,6 +2,7 @@ package awsapi_test
 
 import (
 	"context"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"path/filepath"
 	"testing"
 
@@ -50,25 +51,25 @@ func TestClients(t *testing.T) {
 	local := aws.Config{Region: "ap-northeast-1", BaseEndpoint: aws.String("http://127.0.0.1:5999")}
 	remote := aws.Config{Region: "ap-northeast-1"}
 
-	if o := awsapi.S3(local, "ap-northeast-3").Options(); !o.UsePathStyle || o.Region != "ap-northeast-3" {
+	if o := s3client.New(local, "ap-northeast-3").Options(); !o.UsePathStyle || o.Region != "ap-northeast-3" {
 		t.Errorf("local S3: path style %v region %q", o.UsePathStyle, o.Region)
 	}
-	if o := awsapi.S3(remote, "").Options(); o.UsePathStyle || o.Region != "ap-northeast-1" {
+	if o := s3client.New(remote, "").Options(); o.UsePathStyle || o.Region != "ap-northeast-1" {
 		t.Errorf("AWS S3: path style %v region %q", o.UsePathStyle, o.Region)
 	}
 	// Locally the account id cannot go into the host: the endpoint is the base URL.
-	ep, err := awsapi.S3Control(local).Options().EndpointResolverV2.ResolveEndpoint(context.Background(),
+	ep, err := s3client.Control(local).Options().EndpointResolverV2.ResolveEndpoint(context.Background(),
 		s3control.EndpointParameters{AccountId: aws.String("123456789012"), Region: aws.String("us-east-1"), RequiresAccountId: aws.Bool(true)})
 	if err != nil || ep.URI.String() != "http://127.0.0.1:5999" {
 		t.Errorf("local S3 Control endpoint %v, %v", ep.URI.String(), err)
 	}
-	ep, err = awsapi.S3Control(remote).Options().EndpointResolverV2.ResolveEndpoint(context.Background(),
+	ep, err = s3client.Control(remote).Options().EndpointResolverV2.ResolveEndpoint(context.Background(),
 		s3control.EndpointParameters{AccountId: aws.String("123456789012"), Region: aws.String("us-east-1"), RequiresAccountId: aws.Bool(true)})
 	if err != nil || ep.URI.Host != "123456789012.s3-control.us-east-1.amazonaws.com" {
 		t.Errorf("AWS S3 Control endpoint %v, %v", ep.URI.String(), err)
 	}
 	bad := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://[::1")}
-	if _, err := awsapi.S3Control(bad).Options().EndpointResolverV2.ResolveEndpoint(context.Background(), s3control.EndpointParameters{}); err == nil {
+	if _, err := s3client.Control(bad).Options().EndpointResolverV2.ResolveEndpoint(context.Background(), s3control.EndpointParameters{}); err == nil {
 		t.Errorf("an unparsable local endpoint must fail")
 	}
 }

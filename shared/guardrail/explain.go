@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 	"github.com/gcguard/gcguard/shared/config"
@@ -119,4 +120,19 @@ func Explain(reg *Registry, ev *cloudtrail.Event, cfg *config.Config) Verdict {
 		v.Reason += " (rule is in notify mode: it reports, changes nothing)"
 	}
 	return v
+}
+
+// KnownRules are the names configuration may use: every rule of the product
+// (Planned) and every rule registered here. A function links only its own
+// service's rules, yet reads the deployment's whole configuration, which
+// names them all.
+func KnownRules(reg *Registry) []string {
+	names := reg.Names()
+	for name := range Planned {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }

@@ -26,7 +26,7 @@ func NewFunction(ctx context.Context, getenv config.Getenv, ruleNames ...string)
 	if err := Default.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := config.FromEnv(getenv, Default.Names())
+	cfg, err := config.FromEnv(getenv, KnownRules(Default))
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func NewEngine(cfg *config.Config, awsCfg aws.Config, reg *Registry, ruleNames .
 		eng.Notifier = &notify.Publisher{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN, Language: cfg.Language, Mask: cfg.MaskActor}
 	}
 	if cfg.ExemptionsParam != "" {
-		eng.Exemptions = &ParameterExemptions{SSM: ssm.NewFromConfig(awsCfg), Name: cfg.ExemptionsParam, Rules: reg.Names(), TTL: time.Minute}
+		eng.Exemptions = &ParameterExemptions{SSM: ssm.NewFromConfig(awsCfg), Name: cfg.ExemptionsParam, Rules: KnownRules(reg), TTL: time.Minute}
 	}
 	for _, name := range ruleNames {
 		def, ok := reg.Get(name)

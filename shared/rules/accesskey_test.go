@@ -12,7 +12,7 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/iamrules"
 	"github.com/gcguard/gcguard/shared/sandbox"
 )
 
@@ -285,13 +285,13 @@ func TestAccessKeyRevert(t *testing.T) {
 // The root user's key: only root can remove it, so the plan is a critical
 // report. Plan is pure; moto cannot create root keys.
 func TestAccessKeyRootPlan(t *testing.T) {
-	r := &rules.AccessKey{}
+	r := &iamrules.AccessKey{}
 	ev := decode(t, w0event(t, "iam/create-access-key-root.json"))
 	tg, err := r.Match(ev)
-	if err != nil || tg.Kind != rules.KindRootAccessKey || tg.ARN != "arn:aws:iam::123456789012:root" {
+	if err != nil || tg.Kind != iamrules.KindRootAccessKey || tg.ARN != "arn:aws:iam::123456789012:root" {
 		t.Fatalf("match: %+v %v", tg, err)
 	}
-	p, err := r.Plan(guardrail.PlanInput{Event: ev, Target: tg, State: &rules.AccessKeyState{RootKeys: 1}, Config: &config.Config{}})
+	p, err := r.Plan(guardrail.PlanInput{Event: ev, Target: tg, State: &iamrules.AccessKeyState{RootKeys: 1}, Config: &config.Config{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"errors"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,16 +16,16 @@ import (
 	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
 
 const accountPABFn = "github.com/gcguard/gcguard/functions/accountpab"
 
-var accountPABARN = rules.AccountPABARN("aws", sandbox.Account)
+var accountPABARN = s3rules.AccountPABARN("aws", sandbox.Account)
 
-func (w *world) s3control() *s3control.Client { return awsapi.S3Control(w.sb.AWS) }
+func (w *world) s3control() *s3control.Client { return s3client.Control(w.sb.AWS) }
 
 func (w *world) setAccountPAB(t *testing.T, acls, ignore, policy, restrict bool) {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/policy"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
 
@@ -137,12 +137,12 @@ func BenchmarkBucketBareSDK(b *testing.B) {
 // non-compliant bucket with a two-statement policy and planning every part.
 func BenchmarkBucketPlan(b *testing.B) {
 	cfg := newBucketWorldConfig()
-	st := &rules.BucketState{Bucket: fixtureBucket, Region: tokyo,
-		Encryption: rules.BucketEncryption{Present: true, Rules: []rules.EncryptionRule{{Algorithm: "AES256"}}},
-		Policy:     rules.BucketPolicyText{Present: true, Text: ownerPolicy(roleRead(fixtureBucket), publicRead(fixtureBucket))},
-		ACL: rules.BucketACL{OwnerID: "o", Grants: []rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
+	st := &s3rules.BucketState{Bucket: fixtureBucket, Region: tokyo,
+		Encryption: s3rules.BucketEncryption{Present: true, Rules: []s3rules.EncryptionRule{{Algorithm: "AES256"}}},
+		Policy:     s3rules.BucketPolicyText{Present: true, Text: ownerPolicy(roleRead(fixtureBucket), publicRead(fixtureBucket))},
+		ACL: s3rules.BucketACL{OwnerID: "o", Grants: []s3rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
 			{Type: "Group", URI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"}}}}
-	r := &rules.Bucket{Config: cfg}
+	r := &s3rules.Bucket{Config: cfg}
 	in := guardrail.PlanInput{Target: guardrail.Target{Bucket: fixtureBucket, Region: tokyo}, State: st, Config: cfg}
 	b.ReportAllocs()
 	for range b.N {

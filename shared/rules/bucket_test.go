@@ -16,13 +16,13 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/policy"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 	"github.com/gcguard/gcguard/shared/sandbox"
 )
 
 const bucketFn = "github.com/gcguard/gcguard/functions/bucket"
 
-var bucketARN = rules.BucketARN("aws", fixtureBucket)
+var bucketARN = s3rules.BucketARN("aws", fixtureBucket)
 
 func TestBucketScenarios(t *testing.T) {
 	scenarios := []struct {
@@ -473,9 +473,9 @@ func samePAB(a, b *types.PublicAccessBlockConfiguration) bool {
 // The request gcguard builds carries the blocked types whatever moto keeps,
 // and a revert sends the recorded configuration back whole.
 func TestBucketEncryptionInputKeepsBlockedTypes(t *testing.T) {
-	e := rules.BucketEncryption{Present: true, Rules: []rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: "arn:aws:kms:ap-northeast-1:123456789012:key/k",
+	e := s3rules.BucketEncryption{Present: true, Rules: []s3rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: "arn:aws:kms:ap-northeast-1:123456789012:key/k",
 		BucketKey: aws.Bool(true), Blocked: []string{"SSE-C"}}}}
-	in := rules.PutEncryptionInput("b", sandbox.Account, e)
+	in := s3rules.PutEncryptionInput("b", sandbox.Account, e)
 	r := in.ServerSideEncryptionConfiguration.Rules[0]
 	if aws.ToString(in.ExpectedBucketOwner) != sandbox.Account || r.BlockedEncryptionTypes == nil ||
 		!slices.Equal(r.BlockedEncryptionTypes.EncryptionType, []types.EncryptionType{types.EncryptionTypeSseC}) || !aws.ToBool(r.BucketKeyEnabled) {
@@ -487,38 +487,38 @@ func TestBucketEncryptionInputKeepsBlockedTypes(t *testing.T) {
 func TestBucketPlanStates(t *testing.T) {
 	cfg := newBucketWorldConfig()
 	key := cfg.KMSKeys[tokyo]
-	base := func() *rules.BucketState {
+	base := func() *s3rules.BucketState {
 		doc, _ := policy.PlanBucketPolicy(nil, policy.BucketOptions{Account: sandbox.Account, Bucket: "b", Region: tokyo, Partition: "aws", KMSKeyARN: key})
-		return &rules.BucketState{Bucket: "b", Region: tokyo,
-			Encryption:        rules.BucketEncryption{Present: true, Rules: []rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: key, BucketKey: aws.Bool(true), Blocked: []string{"SSE-C"}}}},
-			Policy:            rules.BucketPolicyText{Present: true, Text: string(doc.Document)},
-			PublicAccessBlock: rules.PublicAccessBlock{Present: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
-			Ownership:         rules.BucketOwnership{Present: true, Rule: "BucketOwnerEnforced"},
+		return &s3rules.BucketState{Bucket: "b", Region: tokyo,
+			Encryption:        s3rules.BucketEncryption{Present: true, Rules: []s3rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: key, BucketKey: aws.Bool(true), Blocked: []string{"SSE-C"}}}},
+			Policy:            s3rules.BucketPolicyText{Present: true, Text: string(doc.Document)},
+			PublicAccessBlock: s3rules.PublicAccessBlock{Present: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
+			Ownership:         s3rules.BucketOwnership{Present: true, Rule: "BucketOwnerEnforced"},
 		}
 	}
 	cases := []struct {
 		name   string
-		edit   func(s *rules.BucketState)
+		edit   func(s *s3rules.BucketState)
 		want   []finding.Code
 		report string // substring of ReportOnly, "" = applied
 	}{
-		{"compliant", func(*rules.BucketState) {}, nil, ""},
-		{"SSE-C explicitly allowed (NONE)", func(s *rules.BucketState) { s.Encryption.Rules[0].Blocked = []string{"NONE"} }, []finding.Code{finding.BucketEncryptionNotKMS}, ""},
-		{"bucket key off", func(s *rules.BucketState) { s.Encryption.Rules[0].BucketKey = aws.Bool(false) }, []finding.Code{finding.BucketKeyWrong}, ""},
-		{"bare key id of the configured key counts", func(s *rules.BucketState) {
+		{"compliant", func(*s3rules.BucketState) {}, nil, ""},
+		{"SSE-C explicitly allowed (NONE)", func(s *s3rules.BucketState) { s.Encryption.Rules[0].Blocked = []string{"NONE"} }, []finding.Code{finding.BucketEncryptionNotKMS}, ""},
+		{"bucket key off", func(s *s3rules.BucketState) { s.Encryption.Rules[0].BucketKey = aws.Bool(false) }, []finding.Code{finding.BucketKeyWrong}, ""},
+		{"bare key id of the configured key counts", func(s *s3rules.BucketState) {
 			s.Encryption.Rules[0].KMSKeyID = key[strings.Index(key, ":key/")+5:]
 		}, nil, ""},
-		{"ACL grants outside the account: ACLs stay enabled, reported as a finding only", func(s *rules.BucketState) {
-			s.Ownership = rules.BucketOwnership{Present: true, Rule: "ObjectWriter"}
-			s.ACL = rules.BucketACL{OwnerID: "o", Grants: []rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
+		{"ACL grants outside the account: ACLs stay enabled, reported as a finding only", func(s *s3rules.BucketState) {
+			s.Ownership = s3rules.BucketOwnership{Present: true, Rule: "ObjectWriter"}
+			s.ACL = s3rules.BucketACL{OwnerID: "o", Grants: []s3rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
 				{Type: "Group", URI: "http://acs.amazonaws.com/groups/s3/LogDelivery", Permission: "WRITE"}}}
 		}, nil, ""},
-		{"CDK staging bucket: report only", func(s *rules.BucketState) {
+		{"CDK staging bucket: report only", func(s *s3rules.BucketState) {
 			s.CDKStaging = "CDKToolkit/StagingBucket"
-			s.PublicAccessBlock = rules.PublicAccessBlock{}
+			s.PublicAccessBlock = s3rules.PublicAccessBlock{}
 		}, []finding.Code{finding.BucketPABOff}, "CDK bootstrap staging bucket"},
 	}
-	r := &rules.Bucket{Config: cfg}
+	r := &s3rules.Bucket{Config: cfg}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := base()

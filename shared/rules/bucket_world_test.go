@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"io"
 	"net"
 	"net/http"
@@ -22,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/policy"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
@@ -75,7 +76,7 @@ func newBucketWorldTB(t testing.TB) *bucketWorld {
 	return w
 }
 
-func (w *bucketWorld) s3(region string) *s3.Client { return awsapi.S3(w.sb.AWS, region) }
+func (w *bucketWorld) s3(region string) *s3.Client { return s3client.New(w.sb.AWS, region) }
 
 func (w *bucketWorld) createBucket(t testing.TB, name, region string) {
 	t.Helper()
@@ -281,7 +282,7 @@ func (w *bucketWorld) cdkToolkit(t *testing.T, name, region string) {
 	t.Helper()
 	tpl := `{"Resources":{"StagingBucket":{"Type":"AWS::S3::Bucket","Properties":{"BucketName":"` + name + `"}}}}`
 	cfn := cloudformation.NewFromConfig(w.sb.AWS, func(o *cloudformation.Options) { o.Region = region })
-	if _, err := cfn.CreateStack(context.Background(), &cloudformation.CreateStackInput{StackName: aws.String(rules.CDKToolkitStack), TemplateBody: aws.String(tpl)}); err != nil {
+	if _, err := cfn.CreateStack(context.Background(), &cloudformation.CreateStackInput{StackName: aws.String(s3rules.CDKToolkitStack), TemplateBody: aws.String(tpl)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,11 @@
-// Package rules holds gcguard's rules, one file each. Every rule registers
-// itself with guardrail.Default from init; importing this package for its
-// side effect makes them all available to functions, the CLI and the CDK app.
+// Package rules makes every gcguard rule available: importing it for its
+// side effect registers them all with guardrail.Default, for the sweep, the
+// CLI and the CDK app. Rules live one file each in a package per AWS service
+// (iamrules, s3rules), so a rule's own function links only the SDK clients
+// its service needs.
 package rules
+
+import (
+	_ "github.com/gcguard/gcguard/shared/rules/iamrules" // accesskey, iamuser, roletrust
+	_ "github.com/gcguard/gcguard/shared/rules/s3rules"  // bucket, accountpab
+)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	_ "github.com/gcguard/gcguard/shared/rules" // every rule registered, as in the sweep
 	"github.com/gcguard/gcguard/shared/testkit"
 )
 

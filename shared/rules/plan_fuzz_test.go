@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/guardrail"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/iamrules"
+	"github.com/gcguard/gcguard/shared/rules/s3rules"
 )
 
 // checkPlan holds for every plan, whatever state it came from: a violation
@@ -35,13 +36,13 @@ func checkPlan(t *testing.T, p guardrail.Plan) {
 func FuzzBucketPlan(f *testing.F) {
 	cfg := newBucketWorldConfig()
 	key := cfg.KMSKeys[tokyo]
-	states := []rules.BucketState{
-		{Bucket: fixtureBucket, Region: tokyo, Encryption: rules.BucketEncryption{Present: true, Rules: []rules.EncryptionRule{{Algorithm: "AES256"}}},
-			Policy: rules.BucketPolicyText{Present: true, Text: ownerPolicy(roleRead(fixtureBucket), publicRead(fixtureBucket))},
-			ACL: rules.BucketACL{OwnerID: "o", Grants: []rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
+	states := []s3rules.BucketState{
+		{Bucket: fixtureBucket, Region: tokyo, Encryption: s3rules.BucketEncryption{Present: true, Rules: []s3rules.EncryptionRule{{Algorithm: "AES256"}}},
+			Policy: s3rules.BucketPolicyText{Present: true, Text: ownerPolicy(roleRead(fixtureBucket), publicRead(fixtureBucket))},
+			ACL: s3rules.BucketACL{OwnerID: "o", Grants: []s3rules.Grant{{Type: "CanonicalUser", ID: "o", Permission: "FULL_CONTROL"},
 				{Type: "Group", URI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"}}}},
-		{Bucket: fixtureBucket, Region: tokyo, Encryption: rules.BucketEncryption{Present: true, Rules: []rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: key, Blocked: []string{"SSE-C"}}}},
-			PublicAccessBlock: rules.PublicAccessBlock{Present: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}},
+		{Bucket: fixtureBucket, Region: tokyo, Encryption: s3rules.BucketEncryption{Present: true, Rules: []s3rules.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: key, Blocked: []string{"SSE-C"}}}},
+			PublicAccessBlock: s3rules.PublicAccessBlock{Present: true, BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}},
 		{Bucket: fixtureBucket, Region: "ap-northeast-3"},
 		{Unknown: true},
 		{Bucket: "cdk-hnb659fds-assets-123456789012-ap-northeast-1", Region: tokyo, CDKStaging: "CDKToolkit/StagingBucket"},
@@ -55,13 +56,13 @@ func FuzzBucketPlan(f *testing.F) {
 	}
 	f.Add([]byte(`{"bucket":"b","region":"ap-northeast-1","policy":{"present":true,"text":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"}}`))
 	f.Add([]byte(`{"bucket":"b","region":"ap-northeast-1","policy":{"present":true,"text":"not json"},"encryption":{"present":true,"rules":[{},{}]}}`))
-	r := &rules.Bucket{Config: cfg}
+	r := &s3rules.Bucket{Config: cfg}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var st rules.BucketState
+		var st s3rules.BucketState
 		if json.Unmarshal(raw, &st) != nil {
 			return
 		}
-		in := guardrail.PlanInput{Target: guardrail.Target{Kind: rules.KindBucket, Bucket: st.Bucket, Region: st.Region}, State: &st, Config: cfg, Now: time.Unix(1_800_000_000, 0)}
+		in := guardrail.PlanInput{Target: guardrail.Target{Kind: s3rules.KindBucket, Bucket: st.Bucket, Region: st.Region}, State: &st, Config: cfg, Now: time.Unix(1_800_000_000, 0)}
 		p, err := r.Plan(in)
 		if err != nil {
 			return
@@ -85,10 +86,10 @@ func FuzzRoleTrustPlan(f *testing.F) {
 	}
 	f.Add(openTrust, "/aws-service-role/ec2.amazonaws.com/", 100)
 	cfg := newBucketWorldConfig()
-	r := &rules.RoleTrust{Config: cfg}
+	r := &iamrules.RoleTrust{Config: cfg}
 	plan := func(t *testing.T, doc, path string, quota int) guardrail.Plan {
-		st := &rules.RoleTrustState{RoleARN: "arn:aws:iam::123456789012:role/r", Path: path, Document: doc, Quota: quota}
-		p, err := r.Plan(guardrail.PlanInput{Target: guardrail.Target{Kind: rules.KindRole, Role: "r", ARN: st.RoleARN}, State: st, Config: cfg})
+		st := &iamrules.RoleTrustState{RoleARN: "arn:aws:iam::123456789012:role/r", Path: path, Document: doc, Quota: quota}
+		p, err := r.Plan(guardrail.PlanInput{Target: guardrail.Target{Kind: iamrules.KindRole, Role: "r", ARN: st.RoleARN}, State: st, Config: cfg})
 		if err != nil {
 			t.Fatalf("plan: %v", err)
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/policy"
-	"github.com/gcguard/gcguard/shared/rules"
+	"github.com/gcguard/gcguard/shared/rules/iamrules"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
@@ -347,7 +347,7 @@ func bigAccountWide(t *testing.T) string {
 		ids = append(ids, fmt.Sprintf(`"vendor-external-id-%04d"`, i))
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":[` + strings.Join(ids, ",") + `]}}}]}`
-	if len(doc) > rules.DefaultTrustPolicyQuota {
+	if len(doc) > iamrules.DefaultTrustPolicyQuota {
 		t.Fatalf("starting document is %d bytes, over the quota itself", len(doc))
 	}
 	return doc

@@ -1,9 +1,10 @@
-package rules
+package s3rules
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // AccountPABAPI is the part of the S3 Control client the accountpab rule uses.
@@ -44,7 +46,7 @@ var AccountPABSpec = guardrail.Spec{
 
 func init() {
 	guardrail.Register(guardrail.Definition{Spec: AccountPABSpec, New: func(d guardrail.Deps) (guardrail.Rule, error) {
-		return &AccountPAB{S3Control: awsapi.S3Control(d.AWS), Account: d.Config.Account, Partition: d.Config.Partition}, nil
+		return &AccountPAB{S3Control: s3client.Control(d.AWS), Account: d.Config.Account, Partition: d.Config.Partition}, nil
 	}})
 }
 
@@ -75,11 +77,11 @@ func (*AccountPAB) Spec() guardrail.Spec { return AccountPABSpec }
 
 // Match names the account the call changed.
 func (*AccountPAB) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
-	acct := firstNonEmpty(ev.Detail.RecipientAccountID, ev.Account)
+	acct := ruleutil.FirstNonEmpty(ev.Detail.RecipientAccountID, ev.Account)
 	if acct == "" {
 		return guardrail.Target{}, fmt.Errorf("the %s event names no account", ev.Detail.EventName)
 	}
-	return guardrail.Target{Kind: KindAccountPAB, ARN: AccountPABARN(partitionOf(ev), acct), Region: ev.Detail.AWSRegion}, nil
+	return guardrail.Target{Kind: KindAccountPAB, ARN: AccountPABARN(ruleutil.PartitionOf(ev), acct), Region: ev.Detail.AWSRegion}, nil
 }
 
 // AccountPABState is the account's effective configuration (S3 returns the
@@ -165,7 +167,7 @@ func (r *AccountPAB) Apply(ctx context.Context, t guardrail.Target, p *guardrail
 // configuration when there was none.
 func (r *AccountPAB) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 	var prior PublicAccessBlock
-	if err := jsonUnmarshal(rec.Before, &prior); err != nil {
+	if err := ruleutil.DecodeStored(rec.Before, &prior); err != nil {
 		return "", err
 	}
 	if !prior.Present {

@@ -1,4 +1,4 @@
-package rules
+package iamrules
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // AccessKeyAPI is the part of the IAM client the accesskey rule uses.
@@ -71,7 +72,7 @@ func (*AccessKey) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 	switch ev.Detail.EventName {
 	case "CreateAccessKey":
 		t.AccessKeyID = ev.Response("accessKey.accessKeyId")
-		t.User = firstNonEmpty(ev.Param("userName"), ev.Response("accessKey.userName"))
+		t.User = ruleutil.FirstNonEmpty(ev.Param("userName"), ev.Response("accessKey.userName"))
 	case "UpdateAccessKey":
 		if ev.Param("status") != string(types.StatusTypeActive) {
 			return t, fmt.Errorf("%w: access key set to %q, not Active", guardrail.ErrIgnore, ev.Param("status"))
@@ -81,7 +82,7 @@ func (*AccessKey) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 	}
 	if t.User == "" && ev.Detail.UserIdentity.Type == "Root" {
 		t.Kind = KindRootAccessKey
-		t.ARN = fmt.Sprintf("arn:%s:iam::%s:root", partitionOf(ev), ev.Account)
+		t.ARN = fmt.Sprintf("arn:%s:iam::%s:root", ruleutil.PartitionOf(ev), ev.Account)
 		return t, nil
 	}
 	if t.User == "" && ev.Detail.UserIdentity.Type == "IAMUser" {
@@ -93,7 +94,7 @@ func (*AccessKey) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 	if t.AccessKeyID == "" && !ev.ParamsOmitted() {
 		return t, errors.New("the event names no access key id")
 	}
-	t.ARN = fmt.Sprintf("arn:%s:iam::%s:user/%s", partitionOf(ev), ev.Account, t.User)
+	t.ARN = fmt.Sprintf("arn:%s:iam::%s:user/%s", ruleutil.PartitionOf(ev), ev.Account, t.User)
 	return t, nil
 }
 
@@ -242,18 +243,18 @@ func (r *AccessKey) Apply(ctx context.Context, t guardrail.Target, p *guardrail.
 // Revert reactivates a deactivated key. A deleted key cannot come back.
 func (r *AccessKey) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 	var t guardrail.Target
-	if err := jsonUnmarshal(rec.Target, &t); err != nil {
+	if err := ruleutil.DecodeStored(rec.Target, &t); err != nil {
 		return "", err
 	}
 	var after map[string]string
-	if err := jsonUnmarshal(rec.After, &after); err != nil {
+	if err := ruleutil.DecodeStored(rec.After, &after); err != nil {
 		return "", err
 	}
 	if after["status"] == "deleted" {
 		return "", fmt.Errorf("access key %s was deleted: IAM cannot restore a deleted key", t.AccessKeyID)
 	}
 	var before map[string]string
-	if err := jsonUnmarshal(rec.Before, &before); err != nil {
+	if err := ruleutil.DecodeStored(rec.Before, &before); err != nil {
 		return "", err
 	}
 	if !slices.Contains([]string{"Active", "Inactive"}, before["status"]) {

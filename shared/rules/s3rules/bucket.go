@@ -1,20 +1,21 @@
-package rules
+package s3rules
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/policy"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // BucketAPI is the part of the S3 client the bucket rule uses.
@@ -90,7 +91,7 @@ type Bucket struct {
 
 // NewBucket builds the rule with one client per region, made on first use.
 func NewBucket(cfg aws.Config, c *config.Config) *Bucket {
-	s3s := newPerRegion(func(region string) BucketAPI { return awsapi.S3(cfg, region) })
+	s3s := newPerRegion(func(region string) BucketAPI { return s3client.New(cfg, region) })
 	cfns := newPerRegion(func(region string) guardrail.CloudFormationAPI {
 		return cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) {
 			if region != "" {
@@ -107,12 +108,12 @@ func (*Bucket) Spec() guardrail.Spec { return BucketSpec }
 // Match names the bucket. Oversized records lose requestParameters: then the
 // bucket is unknown and the plan says so (request_parameters_omitted).
 func (*Bucket) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
-	t := guardrail.Target{Kind: KindBucket, Region: firstNonEmpty(ev.Detail.AWSRegion, ev.Region)}
-	t.Bucket = firstNonEmpty(ev.Param("bucketName"), bucketFromHost(ev.Host()))
+	t := guardrail.Target{Kind: KindBucket, Region: ruleutil.FirstNonEmpty(ev.Detail.AWSRegion, ev.Region)}
+	t.Bucket = ruleutil.FirstNonEmpty(ev.Param("bucketName"), bucketFromHost(ev.Host()))
 	if t.Bucket == "" && !ev.ParamsOmitted() {
 		return t, fmt.Errorf("the %s event names no bucket", ev.Detail.EventName)
 	}
-	t.ARN = BucketARN(partitionOf(ev), t.Bucket)
+	t.ARN = BucketARN(ruleutil.PartitionOf(ev), t.Bucket)
 	return t, nil
 }
 

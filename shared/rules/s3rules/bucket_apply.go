@@ -1,4 +1,4 @@
-package rules
+package s3rules
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // Apply writes the parts in an order that never opens anything up in
@@ -38,7 +39,7 @@ func (r *Bucket) Apply(ctx context.Context, t guardrail.Target, p *guardrail.Pla
 // restored.
 func (r *Bucket) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 	var prior bucketParts
-	if err := jsonUnmarshal(rec.Before, &prior); err != nil {
+	if err := ruleutil.DecodeStored(rec.Before, &prior); err != nil {
 		return "", err
 	}
 	if prior.Bucket == "" {

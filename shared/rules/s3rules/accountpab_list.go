@@ -1,4 +1,4 @@
-package rules
+package s3rules
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package rules
+package s3rules
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // BucketLister is the part of S3 that lists the account's buckets.
@@ -47,7 +48,7 @@ func (r *Bucket) List(ctx context.Context, after string, fn func(guardrail.Item)
 			continue
 		}
 		it := guardrail.Item{
-			Target:  guardrail.Target{Kind: KindBucket, Bucket: name, ARN: BucketARN(partition, name), Region: firstNonEmpty(aws.ToString(b.BucketRegion), home)},
+			Target:  guardrail.Target{Kind: KindBucket, Bucket: name, ARN: BucketARN(partition, name), Region: ruleutil.FirstNonEmpty(aws.ToString(b.BucketRegion), home)},
 			Created: aws.ToTime(b.CreationDate),
 			Key:     name,
 		}

@@ -1,4 +1,4 @@
-package rules
+package iamrules
 
 import (
 	"context"
@@ -196,7 +196,7 @@ func (r *RoleTrust) cdkStack(ctx context.Context, role string, cfg *config.Confi
 // it ask again: a role CDK bootstrap is creating right now must not be
 // mistaken for an ordinary one.
 type toolkitCache struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
 	byRegion map[string]toolkitRoles
 }
 

@@ -1,4 +1,4 @@
-package rules
+package iamrules
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/policy"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // RoleTrustAPI is the part of the IAM client the roletrust rule uses.
@@ -97,7 +98,7 @@ func (*RoleTrust) Spec() guardrail.Spec { return RoleTrustSpec }
 // CloudTrail omitted the (large) request parameters.
 func (*RoleTrust) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 	t := guardrail.Target{Kind: KindRole}
-	t.Role = firstNonEmpty(ev.Param("roleName"), ev.Response("role.roleName"))
+	t.Role = ruleutil.FirstNonEmpty(ev.Param("roleName"), ev.Response("role.roleName"))
 	if t.Role == "" {
 		if ev.ParamsOmitted() {
 			return t, fmt.Errorf("%w: CloudTrail omitted the parameters of %s and nothing else names the role", guardrail.ErrIgnore, ev.Detail.EventName)
@@ -105,7 +106,7 @@ func (*RoleTrust) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 		return t, errors.New("the event names no role")
 	}
 	// The exact ARN (with the role's path) comes from GetRole (Resolve).
-	t.ARN = firstNonEmpty(ev.Response("role.arn"), fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(ev), ev.Account, t.Role))
+	t.ARN = ruleutil.FirstNonEmpty(ev.Response("role.arn"), fmt.Sprintf("arn:%s:iam::%s:role/%s", ruleutil.PartitionOf(ev), ev.Account, t.Role))
 	return t, nil
 }
 
@@ -227,7 +228,7 @@ func (r *RoleTrust) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	if st.NeverTouch != "" {
 		return guardrail.Plan{}, nil
 	}
-	role := firstNonEmpty(in.Target.Role, st.RoleARN)
+	role := ruleutil.FirstNonEmpty(in.Target.Role, st.RoleARN)
 	doc, err := policy.Parse([]byte(st.Document))
 	if err != nil {
 		// IAM accepted it, so the parser is what falls short: say so, change nothing.
@@ -342,7 +343,7 @@ func (r *RoleTrust) Apply(ctx context.Context, t guardrail.Target, p *guardrail.
 // gcguard wrote, so a later change by someone else is not overwritten.
 func (r *RoleTrust) Revert(ctx context.Context, rec *audit.Record) (string, error) {
 	var t guardrail.Target
-	if err := jsonUnmarshal(rec.Target, &t); err != nil {
+	if err := ruleutil.DecodeStored(rec.Target, &t); err != nil {
 		return "", err
 	}
 	if t.Role == "" {

@@ -1,4 +1,5 @@
-package rules
+// Package ruleutil holds the few helpers every rule package shares.
+package ruleutil
 
 import (
 	"encoding/json"
@@ -8,7 +9,8 @@ import (
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 )
 
-func firstNonEmpty(ss ...string) string {
+// FirstNonEmpty returns the first non-empty string.
+func FirstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
 			return s
@@ -17,15 +19,16 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// partitionOf reads the partition from the caller's ARN; aws by default.
-func partitionOf(ev *cloudtrail.Event) string {
+// PartitionOf reads the partition from the caller's ARN; aws by default.
+func PartitionOf(ev *cloudtrail.Event) string {
 	if p := strings.Split(ev.Detail.UserIdentity.ARN, ":"); len(p) > 2 && strings.HasPrefix(p[1], "aws") {
 		return p[1]
 	}
 	return "aws"
 }
 
-func jsonUnmarshal(raw []byte, v any) error {
+// DecodeStored reads state stored in an audit record.
+func DecodeStored(raw []byte, v any) error {
 	if len(raw) == 0 {
 		return fmt.Errorf("audit record has no stored state")
 	}

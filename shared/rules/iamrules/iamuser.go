@@ -1,4 +1,4 @@
-package rules
+package iamrules
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
 
 // IAMUserAPI is the part of the IAM client the iamuser rule uses.
@@ -65,14 +66,14 @@ func (*IAMUser) Match(ev *cloudtrail.Event) (guardrail.Target, error) {
 	if ev.Detail.EventName == "CreateLoginProfile" {
 		t.Kind = KindLoginProfile
 	}
-	t.User = firstNonEmpty(ev.Param("userName"), ev.Response("user.userName"), ev.Response("loginProfile.userName"))
+	t.User = ruleutil.FirstNonEmpty(ev.Param("userName"), ev.Response("user.userName"), ev.Response("loginProfile.userName"))
 	if t.User == "" && ev.Detail.UserIdentity.Type == "IAMUser" {
 		t.User = ev.Detail.UserIdentity.UserName
 	}
 	if t.User == "" {
 		return t, errors.New("the event names no IAM user")
 	}
-	t.ARN = firstNonEmpty(ev.Response("user.arn"), fmt.Sprintf("arn:%s:iam::%s:user/%s", partitionOf(ev), ev.Account, t.User))
+	t.ARN = ruleutil.FirstNonEmpty(ev.Response("user.arn"), fmt.Sprintf("arn:%s:iam::%s:user/%s", ruleutil.PartitionOf(ev), ev.Account, t.User))
 	return t, nil
 }
 
