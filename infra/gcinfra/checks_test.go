@@ -486,3 +486,30 @@ func TestMissingAssetsFailWithAClearMessage(t *testing.T) {
 		t.Fatalf("want an error naming the directory and make build, got %v", err)
 	}
 }
+
+// The Slack notifier keeps its digest window in memory: one container
+// (reserved concurrency 1), and a schedule that flushes closed windows.
+func TestNotifierKeepsOneWindowAndIsFlushed(t *testing.T) {
+	tpl := hub(t)
+	var fnID string
+	for id, r := range tpl.ofType("AWS::Lambda::Function") {
+		if str(r.Properties["FunctionName"]) == gcinfra.FunctionName(gcinfra.FnNotify) {
+			fnID = id
+			if r.Properties["ReservedConcurrentExecutions"] != float64(1) {
+				t.Errorf("notifier reserved concurrency = %v, want 1", r.Properties["ReservedConcurrentExecutions"])
+			}
+		}
+	}
+	if fnID == "" {
+		t.Fatal("no notifier function")
+	}
+	scheduled := false
+	for _, r := range rulesByName(tpl) {
+		if r.Properties["ScheduleExpression"] == "rate(5 minutes)" && strings.Contains(canon(r.Properties["Targets"]), fnID) {
+			scheduled = true
+		}
+	}
+	if !scheduled {
+		t.Error("no schedule flushes the notifier's digests")
+	}
+}

@@ -135,6 +135,11 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		f := newFn(FnNotify, []Grant{{Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []*string{jsii.String(cfg.Notices.SlackSecretARN)}}},
 			map[string]string{SlackSecretEnv: cfg.Notices.SlackSecretARN}, nil)
 		h.State.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(f.Fn, nil))
+		// The notifier groups storms into digests in memory, per container
+		// (docs/notices.md): one container keeps one window, and a schedule
+		// sends digests that no later notice would flush.
+		f.Fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
+		h.invokeRule(FunctionName(FnNotify)+"-digest", "gcguard notifier: send Slack digests whose window has closed", nil, jsii.String("rate(5 minutes)"), f)
 	}
 	if p.Present[FnSweep] {
 		var grants []Grant
