@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 
 	"github.com/gcguard/gcguard/shared/policy"
@@ -34,9 +33,6 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
-	if err == flag.ErrHelp {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"io"
 
 	"github.com/gcguard/gcguard/shared/policy"
@@ -23,9 +22,6 @@ func analyzeBucket(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
-	if err == flag.ErrHelp {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

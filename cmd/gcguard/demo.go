@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,9 +48,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	endpoint := fs.String("endpoint", "", "use this moto (or AWS-compatible) endpoint instead of starting moto")
 	binDir := fs.String("bin-dir", "", "directory with prebuilt amd64 functions (<dir>/<function>/bootstrap); default: build them")
 	pos, err := parse(fs, args)
-	if err == flag.ErrHelp {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

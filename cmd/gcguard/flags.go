@@ -23,7 +23,8 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parse parses flags, also when they follow the positional arguments
-// (`gcguard explain EVENT.json --account ...`).
+// (`gcguard explain EVENT.json --account ...`). After -h it returns
+// flag.ErrHelp, which run turns into exit 0.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -19,9 +18,6 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	limit := fs.Int("limit", 50, "at most this many records, newest first (0 = all)")
 	asJSON := fs.Bool("json", false, "print the records as JSON")
 	pos, err := parse(fs, args)
-	if err == flag.ErrHelp {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

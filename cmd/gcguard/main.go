@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		err := c.run(ctx, args[1:], stdout, stderr)
-		if err == nil {
+		if err == nil || errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		fmt.Fprintf(stderr, "gcguard %s: %v\n", c.name, err)
