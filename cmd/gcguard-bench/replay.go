@@ -88,14 +88,6 @@ func (r *replay) run(ctx context.Context, it *iteration) error {
 	return nil
 }
 
-func (r *replay) names() []string {
-	var out []string
-	for _, s := range r.steps {
-		out = append(out, s.name)
-	}
-	return out
-}
-
 func (in *bareInputs) op(name string, k int) (func(ctx context.Context, it *iteration) error, error) {
 	user := aws.String(in.user)
 	switch name {

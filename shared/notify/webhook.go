@@ -274,7 +274,7 @@ func ParseWebhookSecret(s string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", errors.New("the value is not a URL: want https://hooks.slack.com/services/...")
+		return "", errors.New("the value is not a URL: want a Slack incoming-webhook URL (https://hooks.slack.com/services/…)")
 	}
 	host := u.Hostname()
 	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())

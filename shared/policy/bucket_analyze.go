@@ -74,8 +74,6 @@ var elbAccounts = map[string]string{
 // account (awslogsdelivery) as a canonical user.
 const awsLogsDeliveryCanonical = "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0"
 
-const cloudFrontOAIPrefix = ":iam::cloudfront:user/CloudFront Origin Access Identity "
-
 // restrictions is what a statement's conditions fix about the request, in
 // the terms of S3 Block Public Access ("The meaning of public"): only
 // positive operators (not negated, not …IfExists, not ForAllValues:) with

@@ -85,12 +85,12 @@ func buildDocument(root *node, src []byte) (*Document, error) {
 		switch m.key {
 		case "Version":
 			if m.val.kind != nodeString {
-				return nil, fmt.Errorf("Version must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("element Version must be a string, got %s", m.val.kind)
 			}
 			d.Version, d.HasVersion = m.val.text, true
 		case "Id":
 			if m.val.kind != nodeString {
-				return nil, fmt.Errorf("Id must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("element Id must be a string, got %s", m.val.kind)
 			}
 			d.ID, d.HasID = m.val.text, true
 		case "Statement":
@@ -154,12 +154,12 @@ func buildStatement(n *node) (*Statement, error) {
 		switch m.key {
 		case "Sid":
 			if m.val.kind != nodeString {
-				return nil, fmt.Errorf("Sid must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("element Sid must be a string, got %s", m.val.kind)
 			}
 			s.Sid, s.HasSid = m.val.text, true
 		case "Effect":
 			if m.val.kind != nodeString {
-				return nil, fmt.Errorf("Effect must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("element Effect must be a string, got %s", m.val.kind)
 			}
 			s.Effect = m.val.text
 		case "Principal":
