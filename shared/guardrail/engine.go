@@ -481,6 +481,7 @@ func (r *run) apply(ctx context.Context, p *Plan, note string) error {
 	}
 	r.res.Outcome = finding.Fixed
 	r.res.Reason = note
+	r.supersede(ctx, rec)
 	return r.notify(ctx, rec, p, note)
 }
 
@@ -494,7 +495,33 @@ func (r *run) fail(ctx context.Context, rec *audit.Record, p *Plan, cause error)
 		// Lambda retries; the retry plans from live state again.
 		return cause
 	}
+	r.supersede(ctx, rec)
 	return r.notify(ctx, rec, p, cause.Error())
+}
+
+// supersede settles the records that earlier tries of this event left
+// unannounced: a try that ended in a transient error, or in Lambda's
+// timeout, sends no notice, because the retry plans again and its record
+// (rec) carries the event's outcome. Left unannounced, they would be sent
+// by a later duplicate of the event as a stale "failed", or a second
+// "fixed", notice.
+func (r *run) supersede(ctx context.Context, rec *audit.Record) {
+	if r.ev == nil || r.e.Notifier == nil {
+		return
+	}
+	earlier, err := r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID)
+	if err != nil {
+		r.log.WarnContext(ctx, "cannot settle the records of earlier tries; a duplicate may announce them", "audit_id", rec.ID, "error", err)
+		return
+	}
+	for _, e := range earlier {
+		if e.ID == rec.ID {
+			continue
+		}
+		if err := r.e.Audit.MarkNotified(ctx, e); err != nil {
+			r.log.WarnContext(ctx, "cannot settle the record of an earlier try", "audit_id", e.ID, "error", err)
+		}
+	}
 }
 
 // verify re-reads the resource and re-plans: the fix holds only if the new
