@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gcguard/gcguard/shared/audit"
@@ -481,8 +482,7 @@ func (r *run) apply(ctx context.Context, p *Plan, note string) error {
 	}
 	r.res.Outcome = finding.Fixed
 	r.res.Reason = note
-	r.supersede(ctx, rec)
-	return r.notify(ctx, rec, p, note)
+	return r.announce(ctx, rec, p, note)
 }
 
 func (r *run) fail(ctx context.Context, rec *audit.Record, p *Plan, cause error) error {
@@ -495,33 +495,38 @@ func (r *run) fail(ctx context.Context, rec *audit.Record, p *Plan, cause error)
 		// Lambda retries; the retry plans from live state again.
 		return cause
 	}
-	r.supersede(ctx, rec)
-	return r.notify(ctx, rec, p, cause.Error())
+	return r.announce(ctx, rec, p, cause.Error())
 }
 
-// supersede settles the records that earlier tries of this event left
-// unannounced: a try that ended in a transient error, or in Lambda's
-// timeout, sends no notice, because the retry plans again and its record
-// (rec) carries the event's outcome. Left unannounced, they would be sent
-// by a later duplicate of the event as a stale "failed", or a second
-// "fixed", notice.
-func (r *run) supersede(ctx context.Context, rec *audit.Record) {
-	if r.ev == nil || r.e.Notifier == nil {
-		return
+// announce sends the notice of this try, naming what earlier tries of the
+// same event recorded but never announced: a try that ended in a transient
+// error or in Lambda's timeout sends no notice, because the retry plans
+// again; yet it may have written part of its plan (a bucket's Block Public
+// Access before its policy write failed). Only once this notice is out are
+// those records settled, so a later duplicate neither announces them again
+// nor loses them.
+func (r *run) announce(ctx context.Context, rec *audit.Record, p *Plan, reason string) error {
+	var earlier []*audit.Record
+	if r.ev != nil && r.e.Notifier != nil {
+		recs, err := r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID)
+		if err != nil {
+			r.log.WarnContext(ctx, "cannot read the records of earlier tries; a duplicate may announce them", "audit_id", rec.ID, "error", err)
+		}
+		for _, e := range recs {
+			if e.ID != rec.ID {
+				earlier = append(earlier, e)
+			}
+		}
 	}
-	earlier, err := r.e.Audit.Unnotified(ctx, r.t.ARN, r.ev.ID)
-	if err != nil {
-		r.log.WarnContext(ctx, "cannot settle the records of earlier tries; a duplicate may announce them", "audit_id", rec.ID, "error", err)
-		return
+	if err := r.notify(ctx, rec, p, reason, earlier...); err != nil {
+		return err
 	}
 	for _, e := range earlier {
-		if e.ID == rec.ID {
-			continue
-		}
 		if err := r.e.Audit.MarkNotified(ctx, e); err != nil {
 			r.log.WarnContext(ctx, "cannot settle the record of an earlier try", "audit_id", e.ID, "error", err)
 		}
 	}
+	return nil
 }
 
 // verify re-reads the resource and re-plans: the fix holds only if the new
@@ -553,11 +558,17 @@ func (r *run) verify(ctx context.Context) error {
 	return fmt.Errorf("verify: %s still violates %v after the write", r.t.ARN, last.Violations)
 }
 
-func (r *run) notify(ctx context.Context, rec *audit.Record, p *Plan, reason string) error {
+func (r *run) notify(ctx context.Context, rec *audit.Record, p *Plan, reason string, earlier ...*audit.Record) error {
 	if r.e.Notifier == nil {
 		return nil
 	}
 	n := r.notice(ctx, rec, p, reason)
+	for _, e := range earlier {
+		if len(e.Actions) > 0 && e.Status != audit.Reported {
+			n.Actions = append(n.Actions, fmt.Sprintf("an earlier try of this event (audit %s, %s) may already have made these changes: %s; gcguard revert %s restores what it recorded",
+				e.ID, e.Status, strings.Join(e.Actions, "; "), e.ID))
+		}
+	}
 	if err := r.e.Notifier.Publish(ctx, n); err != nil {
 		// Returned so Lambda retries; the retry finds the resource compliant
 		// and sends this notice from its audit record (resendUnnotified).

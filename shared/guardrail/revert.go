@@ -39,8 +39,11 @@ func (e *Engine) Revert(ctx context.Context, store RevertStore, id, by string, f
 		return nil, "", fmt.Errorf("audit record %s was already reverted by %s", id, rec.RevertedBy)
 	case rec.RevertOf != "":
 		return nil, "", fmt.Errorf("audit record %s is itself a revert: %w", id, ErrNotRevertible)
-	case rec.Status != audit.Applied && rec.Status != audit.Planned:
-		return nil, "", fmt.Errorf("audit record %s is %s: only applied changes can be reverted: %w", id, rec.Status, ErrNotRevertible)
+	case rec.Status != audit.Applied && rec.Status != audit.Planned && rec.Status != audit.Failed:
+		// A failed record may have been applied in part (a bucket's first
+		// parts before its policy write failed); restoring its recorded
+		// prior state is safe either way.
+		return nil, "", fmt.Errorf("audit record %s is %s: only changes gcguard made (applied, planned or failed) can be reverted: %w", id, rec.Status, ErrNotRevertible)
 	case rec.Irreversible != "":
 		return nil, "", fmt.Errorf("audit record %s: %s: %w", id, rec.Irreversible, ErrNotRevertible)
 	}

@@ -253,8 +253,15 @@ func runBucketFault(t *testing.T, way sandbox.Way, row bucketFault) {
 		if !w.wholePolicy(t) {
 			t.Error("the policy is still the owner's after the redelivery")
 		}
-		if got := outcomes(w.notices(t, 1)); !equal(got, []finding.Outcome{finding.Fixed}) {
+		ns := w.notices(t, 1)
+		if got := outcomes(ns); !equal(got, []finding.Outcome{finding.Fixed}) {
 			t.Errorf("redelivery notices %v, want one fixed", got)
+		}
+		// What the cut-short try already wrote is announced with the fix,
+		// with the revert command for its record.
+		if recs := w.records(t, bucketARN); len(recs) > 1 && len(landedWrites(first)) > 0 && len(ns) == 1 &&
+			!strings.Contains(strings.Join(ns[0].Actions, "\n"), "gcguard revert "+recs[len(recs)-1].ID) {
+			t.Errorf("the fix's notice does not name the earlier try %s: %q", recs[len(recs)-1].ID, ns[0].Actions)
 		}
 		if recs := w.records(t, bucketARN); len(recs) == 0 || recs[0].Status != audit.Applied {
 			t.Errorf("newest record after the redelivery: %s", statuses(recs))
