@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
@@ -17,14 +18,12 @@ import (
 // Load reads the SDK's usual configuration chain (environment, shared files,
 // the Lambda role) for region ("" = the environment's). AWS_ENDPOINT_URL, as
 // the SDK reads it, points every client at a local moto. Retries are
-// adaptive so a burst of throttling slows gcguard down instead of failing it.
+// adaptive so a burst of throttling slows gcguard down instead of failing it,
+// and have no retry quota, so sustained throttling never fails a call that
+// has attempts left.
 func Load(ctx context.Context, region string) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
-			})
-		}),
+		awsconfig.WithRetryer(newRetryer),
 	}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))
@@ -50,4 +49,20 @@ func Require(name, value string) error {
 		return errors.New(name + " is not set")
 	}
 	return nil
+}
+
+// newRetryer is every client's retryer: adaptive, five attempts, no retry
+// quota.
+func newRetryer() aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = 5
+			// No client-side retry quota: its token bucket is shared by
+			// every call of the client, so a sweep under sustained
+			// throttling ran it dry and then failed calls without even
+			// trying ("retry quota exceeded"). The adaptive rate
+			// limiter already slows the client down.
+			so.RateLimiter = ratelimit.None
+		})
+	})
 }
