@@ -397,25 +397,7 @@ func TestTrustCases(t *testing.T) {
 			if p.Changed {
 				g.Output = p.Document
 			}
-			got, err := json.MarshalIndent(g, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata/trust", c.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("golden mismatch for %s (go test -update to accept):\n got: %s\nwant: %s", path, got, want)
-			}
+			checkGolden(t, filepath.Join("testdata/trust", c.name+".golden.json"), g)
 		})
 	}
 }
