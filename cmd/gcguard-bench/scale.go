@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
@@ -36,13 +34,6 @@ const scaleAbout = "The scheduled sweep (`guardrail.Sweeper` with every register
 	"(eight workers) is not timed; the wall time is the sweep's `Run`. Memory: the Go heap in use, sampled " +
 	"every 10 ms during the sweep, and the process's peak RSS (VmHWM, reset before the sweep; it also holds " +
 	"the proxy and its call log, so it bounds the sweep's from above)."
-
-// adaptiveRetryer is awsapi.Load's retryer.
-func adaptiveRetryer() aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
-	})
-}
 
 // throttleEvery is how often an IAM call is answered with Throttling.
 const throttleEvery = 20

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/gcguard/gcguard/shared/awsapi"
 	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"sync"
 	"sync/atomic"
@@ -232,13 +233,13 @@ func seedUser(ctx context.Context, api *iam.Client, name string, active bool) (i
 }
 
 // scaleConfig is an SDK config through the proxy, with the retryer
-// gcguard's functions use (awsapi.Load: adaptive, five attempts), so
-// injected throttling meets the same retries as in Lambda.
+// gcguard's functions use (awsapi.NewRetryer), so injected throttling
+// meets the same retries as in Lambda.
 func scaleConfig(ctx context.Context, p *testkit.Proxy) (aws.Config, error) {
 	cfg, err := p.Config(ctx, "")
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Retryer = adaptiveRetryer
+	cfg.Retryer = awsapi.NewRetryer
 	return cfg, nil
 }

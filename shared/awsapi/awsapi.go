@@ -23,7 +23,7 @@ import (
 // has attempts left.
 func Load(ctx context.Context, region string) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRetryer(newRetryer),
+		awsconfig.WithRetryer(NewRetryer),
 	}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))
@@ -51,9 +51,10 @@ func Require(name, value string) error {
 	return nil
 }
 
-// newRetryer is every client's retryer: adaptive, five attempts, no retry
-// quota.
-func newRetryer() aws.Retryer {
+// NewRetryer is every client's retryer: adaptive, five attempts, no retry
+// quota. Load installs it; programs that build their own configuration
+// (the benchmarks) take it from here rather than copying it.
+func NewRetryer() aws.Retryer {
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 			so.MaxAttempts = 5

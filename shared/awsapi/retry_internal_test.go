@@ -11,7 +11,7 @@ import (
 // 4× scale sweep ran the SDK's default quota dry and then failed calls
 // that still had attempts left ("retry quota exceeded").
 func TestRetryerHasNoRetryQuota(t *testing.T) {
-	r := newRetryer()
+	r := NewRetryer()
 	throttle := &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
 	if !r.IsErrorRetryable(throttle) {
 		t.Fatal("throttling must be retryable")
