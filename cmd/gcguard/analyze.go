@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 
 	"github.com/gcguard/gcguard/shared/policy"
@@ -13,6 +14,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("want: analyze trust|bucket [flags] FILE")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		io.WriteString(stderr, analyzeUsage)
+		return flag.ErrHelp
 	case "trust":
 		return analyzeTrust(args[1:], stdout, stderr)
 	case "bucket":
@@ -28,6 +32,7 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&trusted, "trusted-account", "a trusted account id (repeatable)")
 	trustedOrg := fs.String("trusted-org", "", "the trusted organization id")
 	fs.Var(&allowed, "allowed-principal", "an allowed principal ARN pattern (repeatable; default: the account's SSO roles)")
+	cfgFile := fs.String("config", "", "the account's config file: account, trusted accounts and organization, allowed principals from it")
 	fs.Usage = func() {
 		io.WriteString(stderr, "usage: gcguard analyze trust --account ID [flags] FILE  (JSON or URL-encoded; - for stdin)\n")
 		fs.PrintDefaults()
@@ -36,8 +41,18 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *cfgFile != "" {
+		f, err := loadConfigFile(*cfgFile)
+		if err != nil {
+			return err
+		}
+		*account, trusted, *trustedOrg, allowed = orStr(*account, f.Account), orList(trusted, f.TrustedAccounts), orStr(*trustedOrg, f.TrustedOrg), orList(allowed, f.AllowedPrincipals)
+	}
 	if len(pos) != 1 || *account == "" {
-		return usagef("want --account ID and exactly one policy file")
+		return usagef("want --account ID (or --config FILE) and exactly one policy file")
+	}
+	if err := checkAccounts(*account, trusted); err != nil {
+		return err
 	}
 	raw, err := readInput(pos[0])
 	if err != nil {
@@ -50,6 +65,13 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 	rep := policy.AnalyzeTrust(doc, policy.TrustOptions{Account: *account, TrustedAccounts: trusted, TrustedOrg: *trustedOrg, AllowedPrincipals: allowed})
 	return writeJSON(stdout, rep)
 }
+
+const analyzeUsage = `usage: gcguard analyze trust|bucket [flags] FILE
+Analyze one policy document (JSON or URL-encoded; - for stdin) without AWS calls:
+  trust   a role's trust policy: who may assume it, and the tightened policy
+  bucket  a bucket policy: public, cross-account and missing TLS/encryption denies
+Run gcguard analyze trust -h or gcguard analyze bucket -h for the flags.
+`
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -17,6 +17,7 @@ func analyzeBucket(args []string, stdout, stderr io.Writer) error {
 	region := fs.String("region", "", "the bucket's region")
 	kmsKey := fs.String("kms-key", "", "the region's allowed customer-managed KMS key ARN")
 	partition := fs.String("partition", "", "the AWS partition (default aws)")
+	cfgFile := fs.String("config", "", "the account's config file: account, partition, trusted accounts and organization, the region's S3 key from it")
 	fs.Usage = func() {
 		io.WriteString(stderr, "usage: gcguard analyze bucket --account ID --bucket NAME [flags] FILE  (JSON or URL-encoded; - for stdin)\n")
 		fs.PrintDefaults()
@@ -25,8 +26,19 @@ func analyzeBucket(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *cfgFile != "" {
+		f, err := loadConfigFile(*cfgFile)
+		if err != nil {
+			return err
+		}
+		*account, *partition, trusted, *trustedOrg = orStr(*account, f.Account), orStr(*partition, f.Partition), orList(trusted, f.TrustedAccounts), orStr(*trustedOrg, f.TrustedOrg)
+		*kmsKey = orStr(*kmsKey, f.KMSKeys[*region].KeyARN)
+	}
 	if len(pos) != 1 || *account == "" || *bucket == "" {
-		return usagef("want --account ID, --bucket NAME and exactly one policy file")
+		return usagef("want --account ID (or --config FILE), --bucket NAME and exactly one policy file")
+	}
+	if err := checkAccounts(*account, trusted); err != nil {
+		return err
 	}
 	opt := policy.BucketOptions{
 		Account: *account, Bucket: *bucket, Region: *region, Partition: *partition,

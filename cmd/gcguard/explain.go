@@ -17,8 +17,11 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&trusted, "trusted-account", "a trusted account id (repeatable)")
 	trustedOrg := fs.String("trusted-org", "", "the trusted organization id")
 	fs.Var(&remediators, "remediator-role-arn", "gcguard's own role ARN (repeatable): its calls are skipped")
+	cfgFile := fs.String("config", "", "the account's config file: account, trusted accounts and organization from it")
 	fs.Usage = func() {
-		io.WriteString(stderr, "usage: gcguard explain [flags] EVENT.json  (- for stdin)\n")
+		io.WriteString(stderr, "usage: gcguard explain [flags] EVENT.json  (- for stdin)\n"+
+			"EVENT.json: an EventBridge event, a CloudTrail record as the console shows it,\n"+
+			"a log file's {\"Records\":[…]} with one record, or aws cloudtrail lookup-events output with one event.\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -28,11 +31,21 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usagef("want exactly one event file")
 	}
+	if *cfgFile != "" {
+		f, err := loadConfigFile(*cfgFile)
+		if err != nil {
+			return err
+		}
+		*account, trusted, *trustedOrg = orStr(*account, f.Account), orList(trusted, f.TrustedAccounts), orStr(*trustedOrg, f.TrustedOrg)
+	}
+	if err := checkAccounts(*account, trusted); err != nil {
+		return err
+	}
 	raw, err := readInput(pos[0])
 	if err != nil {
 		return err
 	}
-	ev, err := cloudtrail.Decode(raw)
+	ev, err := cloudtrail.DecodeInput(raw)
 	if err != nil {
 		return usageError{err}
 	}

@@ -4,19 +4,50 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/finding"
 )
+
+// jst is Japan Standard Time, fixed (Japan has no daylight saving time), so
+// the CLI needs no time zone database.
+var jst = time.FixedZone("JST", 9*60*60)
+
+// actionRevert is how history shows a record that undid another: its
+// stored outcome is the restore's own ("fixed"), which is not what happened.
+const actionRevert = "revert"
+
+// historyEntry is one record as history shows it: the record, plus what it
+// was (a revert shows as a revert) and its time in JST and UTC.
+type historyEntry struct {
+	*audit.Record
+	Action  string `json:"action"`
+	TimeJST string `json:"time_jst"`
+	TimeUTC string `json:"time_utc"`
+}
+
+// renderHistoryHTML renders `history --format html`; the report package
+// sets it (one renderer serves scan and history reports).
+var renderHistoryHTML func(w io.Writer, entries []historyEntry) error
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("history", stderr)
 	af := addAWSFlags(fs)
-	resource := fs.String("resource", "", "only this resource's records (its ARN)")
+	resource := fs.String("resource", "", "only records of this resource: its exact ARN, or any part of it")
+	rule := fs.String("rule", "", "only this rule's records (accesskey, iamuser, roletrust, bucket, accountpab, …)")
+	outcome := fs.String("outcome", "", "only this outcome: fixed, would_fix, compliant, exempted, skipped, failed, or revert")
 	limit := fs.Int("limit", 50, "at most this many records, newest first (0 = all)")
-	asJSON := fs.Bool("json", false, "print the records as JSON")
+	format := fs.String("format", "text", "text, json or html")
+	asJSON := fs.Bool("json", false, "same as --format json")
+	fs.Usage = func() {
+		io.WriteString(stderr, "usage: gcguard history [flags]\nList audit records, newest first; times in JST and UTC. The audit table is found from\nthe hub stack's outputs (--config FILE or --region, --stack), or given with --table.\n")
+		fs.PrintDefaults()
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -24,42 +55,138 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	cfg, err := af.load(ctx)
-	if err != nil {
-		return err
-	}
-	store := &audit.Store{DB: dynamodb.NewFromConfig(cfg), Table: *af.table}
-	var recs []*audit.Record
-	if *resource != "" {
-		recs, err = store.History(ctx, *resource, *limit)
-	} else {
-		recs, err = store.All(ctx, *limit)
-	}
-	if err != nil {
-		return err
-	}
 	if *asJSON {
-		if recs == nil {
-			recs = []*audit.Record{}
-		}
-		return writeJSON(stdout, recs)
+		*format = "json"
 	}
-	printRecords(stdout, recs)
+	switch *format {
+	case "text", "json":
+	case "html":
+		if renderHistoryHTML == nil {
+			return usagef("--format html is not available in this build: use text or json")
+		}
+	default:
+		return usagef("--format %q: want text, json or html", *format)
+	}
+	if o := *outcome; o != "" && o != actionRevert && !slices.Contains(finding.Outcomes, finding.Outcome(o)) {
+		return usagef("--outcome %q: want one of %s, %s", o, joinOutcomes(), actionRevert)
+	}
+	if *limit < 0 {
+		return usagef("--limit %d: want 0 (all) or more", *limit)
+	}
+	dep, err := resolveDeployment(ctx, af)
+	if err != nil {
+		return err
+	}
+	store := &audit.Store{DB: dynamodb.NewFromConfig(dep.AWS), Table: dep.AuditTable}
+	recs, err := readHistory(ctx, store, *resource)
+	if err != nil {
+		return err
+	}
+	entries := filterHistory(recs, *rule, *outcome, *limit)
+	switch *format {
+	case "json":
+		return writeJSON(stdout, entries)
+	case "html":
+		return renderHistoryHTML(stdout, entries)
+	}
+	printHistory(stdout, entries)
 	return nil
 }
 
-func printRecords(w io.Writer, recs []*audit.Record) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME (UTC)\tRULE\tSTATUS\tOUTCOME\tRESOURCE\tBY\tVIOLATIONS")
-	for _, r := range recs {
-		var v []string
-		for _, c := range r.Violations {
-			v = append(v, string(c))
+// readHistory reads the records of one resource when given its exact ARN
+// (one query), else every record (a scan) for filterHistory to match.
+func readHistory(ctx context.Context, store *audit.Store, resource string) ([]*audit.Record, error) {
+	if strings.HasPrefix(resource, "arn:") {
+		recs, err := store.History(ctx, resource, 0)
+		if err != nil || len(recs) > 0 {
+			return recs, err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Rule, r.Status, r.Outcome, r.Resource, r.Actor.Name, strings.Join(v, ","))
+	}
+	all, err := store.All(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	if resource == "" {
+		return all, nil
+	}
+	var out []*audit.Record
+	for _, r := range all {
+		if strings.Contains(r.Resource, resource) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// filterHistory keeps the records of rule and outcome ("" = any), newest
+// first, at most limit (0 = all).
+func filterHistory(recs []*audit.Record, rule, outcome string, limit int) []historyEntry {
+	slices.SortStableFunc(recs, func(a, b *audit.Record) int { return b.Created.Compare(a.Created) })
+	entries := []historyEntry{}
+	for _, r := range recs {
+		e := newHistoryEntry(r)
+		if (rule != "" && r.Rule != rule) || (outcome != "" && e.Action != outcome) {
+			continue
+		}
+		entries = append(entries, e)
+		if limit > 0 && len(entries) == limit {
+			break
+		}
+	}
+	return entries
+}
+
+func newHistoryEntry(r *audit.Record) historyEntry {
+	action := string(r.Outcome)
+	if r.RevertOf != "" {
+		action = actionRevert
+	}
+	return historyEntry{
+		Record:  r,
+		Action:  action,
+		TimeJST: r.Created.In(jst).Format("2006-01-02 15:04:05 JST"),
+		TimeUTC: r.Created.UTC().Format("2006-01-02 15:04:05Z"),
+	}
+}
+
+func printHistory(w io.Writer, entries []historyEntry) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "(no records)")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTIME (JST)\tTIME (UTC)\tRULE\tACTION\tSTATUS\tRESOURCE\tBY\tNOTE")
+	for _, e := range entries {
+		var note []string
+		if e.RevertOf != "" {
+			note = append(note, "restores the state before "+e.RevertOf)
+		}
+		if e.RevertedBy != "" {
+			note = append(note, "reverted by "+e.RevertedBy)
+		}
+		if len(note) == 0 {
+			for _, c := range e.Violations {
+				note = append(note, string(c))
+			}
+		}
+		status := string(e.Status)
+		if e.RevertedBy != "" {
+			status += ", reverted"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.TimeJST, e.TimeUTC, e.Rule, e.Action, status, e.Resource, e.Actor.Name, strings.Join(note, "; "))
 	}
 	tw.Flush()
-	if len(recs) == 0 {
-		fmt.Fprintln(w, "(no records)")
+}
+
+func joinOutcomes() string {
+	var s []string
+	for _, o := range finding.Outcomes {
+		s = append(s, string(o))
 	}
+	return strings.Join(s, ", ")
+}
+
+// printRecords prints records as history does (the demo shows its records so).
+func printRecords(w io.Writer, recs []*audit.Record) {
+	printHistory(w, filterHistory(recs, "", "", 0))
 }

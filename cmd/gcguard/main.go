@@ -39,6 +39,9 @@ func commands() []command {
 		{"history", "list audit records", runHistory},
 		{"revert", "undo a change by its audit id", runRevert},
 		{"demo", "run gcguard against a local moto and show what it does", runDemo},
+		{"config", "validate an account's config file: config check FILE", runConfig},
+		{"version", "print the version and the commit it was built from", runVersion},
+		{"completion", "print a shell completion script: completion bash|zsh", runCompletion},
 	}
 }
 
@@ -50,6 +53,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -80,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: gcguard COMMAND [flags] [args]")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "Run gcguard COMMAND -h for its flags.")
 }
