@@ -46,7 +46,9 @@ func buildInfo() (ver, rev string, modified bool) {
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", stderr)
-	fs.Usage = func() { io.WriteString(stderr, "usage: gcguard version\nPrint gcguard's version and the commit it was built from.\n") }
+	fs.Usage = func() {
+		io.WriteString(stderr, "usage: gcguard version\nPrint gcguard's version and the commit it was built from.\n")
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
