@@ -14,8 +14,26 @@ PKGS        := ./shared/... ./functions/... ./cmd/...
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
+# What `gcguard version` prints (a clone without tags prints the commit).
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
+CLI_LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench bench-scale fuzz clean
+# Targets that read an account's config file never fall back to an example:
+# deploying the example's account, or synthesizing it by mistake, must be
+# impossible. CONFIG may be relative (to this directory) or absolute.
+ACCOUNT_GOALS := synth diff bootstrap deploy destroy check patterns
+ifneq ($(filter $(ACCOUNT_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(strip $(CONFIG)),)
+$(error make $(firstword $(filter $(ACCOUNT_GOALS),$(MAKECMDGOALS))) needs the account's config file: add CONFIG=config/<account>.json (copy config/example.json and edit it))
+endif
+ifeq ($(wildcard $(CONFIG)),)
+$(error CONFIG=$(CONFIG): no such file (relative paths are from $(CURDIR)))
+endif
+endif
+CONFIG_PATH := $(abspath $(CONFIG))
+
+.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench bench-scale fuzz clean install check
 
 help:
 	@echo "make demo    run gcguard against a local moto and show what it fixes"
@@ -24,7 +42,9 @@ help:
 	@echo "make lint    go vet and staticcheck"
 	@echo "make bench   benchmarks into BENCHMARKS.md;  make bench-scale: the sweep at scale into BENCHMARKS-scale.md"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 2m)"
-	@echo "make synth / diff / deploy CONFIG=... / destroy: see README (deploy)"
+	@echo "make install the gcguard CLI into \$$(go env GOPATH)/bin (version $(VERSION))"
+	@echo "make check   CONFIG=config/<account>.json: validate the file and print the effective configuration"
+	@echo "make synth / diff / bootstrap / deploy / destroy CONFIG=config/<account>.json: see README (deploy)"
 
 # Say exactly what is missing instead of failing somewhere deep.
 check-tools:
@@ -56,6 +76,13 @@ test-go:
 lint:
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+
+install:
+	$(if $(GOBIN),GOBIN=$(GOBIN)) $(GO) install -ldflags '$(CLI_LDFLAGS)' ./cmd/gcguard
+	@echo "installed: $$($(if $(GOBIN),GOBIN=$(GOBIN)) $(GO) list -f {{.Target}} ./cmd/gcguard) ($(VERSION))"
+
+check:
+	$(GO) run -ldflags '$(CLI_LDFLAGS)' ./cmd/gcguard config check $(CONFIG_PATH)
 
 demo: check-tools build-local
 	$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL)

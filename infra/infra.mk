@@ -6,14 +6,14 @@
 #   make destroy CONFIG=…           the audit table, keys and log groups stay
 #   make infra-test                 the CDK checks (cdk-nag, cfn-lint, cfn-guard, assertions)
 
-CONFIG        ?= config/example.json
+# CONFIG (required) and CONFIG_PATH, its absolute path, come from the Makefile.
 NPM           ?= npm
 CDK           := node_modules/.bin/cdk
 CDK_ENV       := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=1 \
                  JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 JSII_DEPRECATED=quiet
 # synth needs no AWS: keep the SDK from probing instance metadata for credentials.
 SYNTH_ENV     := $(CDK_ENV) AWS_EC2_METADATA_DISABLED=true
-CDK_ARGS      := --no-notices -c config=$(CONFIG)
+CDK_ARGS      := --no-notices -c config=$(CONFIG_PATH)
 DEPLOY_FLAGS  ?= --require-approval broadening
 INFRA_TEST_FLAGS ?= -count=1 -timeout 15m
 # Account and regions from the config file (node is there for the CDK CLI).
@@ -48,4 +48,4 @@ infra-test: npm-install
 # The EventBridge rules and patterns per region for CONFIG (no AWS, no jsii).
 .PHONY: patterns
 patterns:
-	@GCGUARD_ROOT=.. $(GO) run -C infra . -patterns $(CONFIG)
+	@GCGUARD_ROOT=.. $(GO) run -C infra . -patterns $(CONFIG_PATH)

@@ -33,8 +33,11 @@ func run() error {
 	root := envOr("GCGUARD_ROOT", ".")
 	patterns := flag.String("patterns", "", "print the EventBridge patterns per region for this config file, then exit")
 	flag.Parse()
-	if *patterns != "" {
-		return printPatterns(filepath.Join(root, *patterns))
+	if p := *patterns; p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		return printPatterns(p)
 	}
 	app := awscdk.NewApp(nil)
 	path := "config/example.json"

@@ -138,43 +138,45 @@ func Load(path string, rules []string) (*File, error) {
 }
 
 // Parse is Load without the file. It reports every bad field it can find,
-// unknown ones included, not just the first.
+// unknown and mistyped ones included, each once.
 func Parse(raw []byte, rules []string) (*File, error) {
-	f, err := Decode(raw)
-	if err != nil {
-		return nil, err
+	f, derr := Decode(raw)
+	if f == nil {
+		return nil, derr
 	}
-	if err := f.Validate(rules); err != nil {
-		return nil, err
+	if err := f.validate(rules, Fields(derr)); err != nil || derr != nil {
+		return nil, errors.Join(derr, err)
 	}
 	return f, nil
 }
 
 // Decode reads the file and fills in defaults without validating values,
 // so a caller can show the effective configuration next to its errors.
-// Unknown fields are an error, all of them named.
+// Unknown fields and fields of the wrong JSON type are errors, all of them
+// named; the file is still returned unless it is not JSON at all.
 func Decode(raw []byte) (*File, error) {
-	var f File
-	if err := json.Unmarshal(raw, &f); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return nil, &FieldError{Field: te.Field, Value: te.Value, Why: "want a JSON " + jsonKind(te.Type.Kind().String())}
-		}
-		return nil, fmt.Errorf("config file: not JSON: %w", err)
-	}
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		return nil, fmt.Errorf("config file: not JSON: %w", err)
 	}
-	if unknown := unknownFields(generic, fileShape, ""); len(unknown) > 0 {
-		errs := make([]error, len(unknown))
-		for i, u := range unknown {
-			errs[i] = &FieldError{Field: u, Why: fmt.Sprintf("unknown field %q (a typo? see config/example.json)", u)}
+	if _, ok := generic.(map[string]any); !ok {
+		return nil, errors.New("config file: want a JSON object")
+	}
+	var errs []error
+	for _, u := range unknownFields(generic, fileShape, "") {
+		errs = append(errs, &FieldError{Field: u, Why: fmt.Sprintf("unknown field %q (a typo? see config/example.json)", u)})
+	}
+	var f File
+	// Unmarshal fills every field it can and reports the first mistyped one.
+	if err := json.Unmarshal(raw, &f); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) || te.Field == "" {
+			return nil, fmt.Errorf("config file: %w", err)
 		}
-		return nil, errors.Join(errs...)
+		errs = append(errs, &FieldError{Field: te.Field, Why: "want a JSON " + jsonKind(te.Type.Kind().String()) + ", not a " + te.Value})
 	}
 	f.defaults()
-	return &f, nil
+	return &f, errors.Join(errs...)
 }
 
 func jsonKind(goKind string) string {
@@ -317,8 +319,15 @@ func fieldRoot(field string) string {
 
 // Validate checks every field, including the runtime configuration it maps
 // onto, and names each bad one once by its file field.
-func (f *File) Validate(rules []string) error {
+func (f *File) Validate(rules []string) error { return f.validate(rules, nil) }
+
+// validate skips the fields already named (by Decode).
+func (f *File) validate(rules []string, named []string) error {
 	var l errorList
+	for _, field := range named {
+		l.bad(field, "", "")
+	}
+	l.errs = nil
 	bad := l.bad
 	if !accountRe.MatchString(f.Account) {
 		bad("account", f.Account, "want the 12-digit id of the account gcguard guards")
@@ -445,7 +454,7 @@ func (f *File) validatePrincipals(bad func(field, value, why string)) {
 		switch {
 		case m == nil:
 			bad(field, p, "want an IAM ARN pattern such as "+DefaultAllowedPrincipals(f.Partition, orPlaceholder(f.Account))[0])
-		case m[2] != f.Account:
+		case m[2] != f.Account && accountRe.MatchString(f.Account):
 			bad(field, p, "names account "+orPlaceholder(m[2])+", not the guarded account "+orPlaceholder(f.Account)+": allowed principals must be this account's roles (list other accounts in trustedAccounts)")
 		case m[1] != f.Partition:
 			bad(field, p, "partition "+m[1]+" is not the file's partition "+f.Partition)
@@ -505,7 +514,7 @@ func (f *File) validateKey(bad func(field, value, why string), region, key strin
 	switch {
 	case m == nil:
 		bad(field+".keyArn", key, "want a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); aliases and aws/s3 do not count")
-	case m[3] != f.Account:
+	case m[3] != f.Account && accountRe.MatchString(f.Account):
 		bad(field+".keyArn", key, "the key belongs to account "+m[3]+", not the guarded account "+f.Account)
 	case m[2] != region:
 		bad(field+".keyArn", key, "the key lives in "+m[2]+"; a bucket in "+region+" needs a key of "+region)

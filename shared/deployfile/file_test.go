@@ -179,3 +179,17 @@ func TestRuntimeEnvCarriesNewFields(t *testing.T) {
 		t.Errorf("empty system name set: %v", env)
 	}
 }
+
+// Unknown, mistyped and invalid fields are reported together, each once.
+func TestAllKindsOfErrorsTogether(t *testing.T) {
+	raw := []byte(`{"account":123456789012,"colour":"blue","notices":{"emails":["nobody"]},"deployedAt":"x","holdMaxHours":0.5}`)
+	_, err := deployfile.Parse(raw, rules)
+	got := deployfile.Fields(err)
+	want := []string{"colour", "account", "notices.emails[0]", "deployedAt"}
+	if !slices.Equal(got[:4], want) {
+		t.Fatalf("fields %v, want %v first\n%v", got, want, err)
+	}
+	if slices.Contains(got[4:], "account") || !strings.Contains(err.Error(), "want a JSON string, not a number") {
+		t.Fatalf("account named twice or unclear: %v", err)
+	}
+}
