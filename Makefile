@@ -42,7 +42,8 @@ help:
 	@echo "make lint    go vet and staticcheck"
 	@echo "make bench   benchmarks into BENCHMARKS.md;  make bench-scale: the sweep at scale into BENCHMARKS-scale.md"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 2m)"
-	@echo "make install the gcguard CLI into \$$(go env GOPATH)/bin (version $(VERSION))"
+	@echo "make install the gcguard CLI into \$$(go env GOPATH)/bin (version $(VERSION));"
+	@echo "             without a clone: go install github.com/gcguard/gcguard/cmd/gcguard@<tag>"
 	@echo "make check   CONFIG=config/<account>.json: validate the file and print the effective configuration"
 	@echo "make synth / diff / bootstrap / deploy / destroy CONFIG=config/<account>.json: see README (deploy)"
 

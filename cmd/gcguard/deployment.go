@@ -49,6 +49,25 @@ type Deployment struct {
 // outputs; --table overrides the audit table and spares the stack lookup.
 // Its errors are one sentence an operator can act on.
 func resolveDeployment(ctx context.Context, af awsFlags) (*Deployment, error) {
+	d, err := resolveTarget(ctx, af)
+	if err != nil {
+		return nil, err
+	}
+	if *af.table != "" {
+		d.AuditTable = *af.table
+	} else if err := d.readStack(ctx); err != nil {
+		return nil, err
+	}
+	if err := d.checkTable(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// resolveTarget is the account, home region, SDK configuration and config
+// file, without looking for a deployment: for commands that also run
+// before gcguard is deployed (scan).
+func resolveTarget(ctx context.Context, af awsFlags) (*Deployment, error) {
 	d := &Deployment{Stack: *af.stack}
 	if *af.config != "" {
 		f, err := loadConfigFile(*af.config)
@@ -72,14 +91,6 @@ func resolveDeployment(ctx context.Context, af awsFlags) (*Deployment, error) {
 	}
 	d.AWS = cfg
 	if d.Account, err = af.accountID(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if *af.table != "" {
-		d.AuditTable = *af.table
-	} else if err := d.readStack(ctx); err != nil {
-		return nil, err
-	}
-	if err := d.checkTable(ctx); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -212,3 +212,17 @@ func TestCompletionZsh(t *testing.T) {
 		t.Fatalf("zsh registration: %v %q", err, out)
 	}
 }
+
+func TestPseudoVersionCommit(t *testing.T) {
+	for ver, want := range map[string]string{
+		"v0.0.0-20261124090000-0123456789ab":   "0123456789ab",
+		"v1.2.4-0.20261124090000-0123456789ab": "0123456789ab",
+		"v1.2.3":                               "not recorded (the tag v1.2.3 names it)",
+		"dev":                                  "unknown",
+		"v1.2.3-rc1":                           "not recorded (the tag v1.2.3-rc1 names it)",
+	} {
+		if got := pseudoVersionCommit(ver); got != want {
+			t.Errorf("%s: %q, want %q", ver, got, want)
+		}
+	}
+}

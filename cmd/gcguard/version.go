@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"regexp"
 )
 
 // Set by the Makefile (make install, make build):
@@ -39,7 +40,7 @@ func buildInfo() (ver, rev string, modified bool) {
 		ver = "dev"
 	}
 	if rev == "" {
-		rev = "unknown"
+		rev = pseudoVersionCommit(ver)
 	}
 	return ver, rev, modified
 }
@@ -64,3 +65,18 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "gcguard %s\ncommit  %s%s\ngo      %s %s/%s\n", ver, rev, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }
+
+// pseudoVersionCommit is the commit a pseudo-version names
+// (v0.0.0-20261124090000-0123456789ab); a tagged module version, as
+// `go install …@v1.2.3` builds it, records none: its tag names the commit.
+func pseudoVersionCommit(ver string) string {
+	if m := pseudoRe.FindStringSubmatch(ver); m != nil {
+		return m[1]
+	}
+	if ver != "dev" {
+		return "not recorded (the tag " + ver + " names it)"
+	}
+	return "unknown"
+}
+
+var pseudoRe = regexp.MustCompile(`[.-]\d{14}-([0-9a-f]{12})(\+[a-z]+)?$`)
