@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"runtime/debug"
-	"regexp"
 )
 
 // Set by the Makefile (make install, make build):
