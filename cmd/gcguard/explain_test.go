@@ -256,7 +256,7 @@ func TestExplainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	bare := filepath.Join(dir, "record.json")
-	if err := os.WriteFile(bare, []byte(`{"eventName":"CreateAccessKey","eventSource":"iam.amazonaws.com"}`), 0o600); err != nil {
+	if err := os.WriteFile(bare, []byte(`{"eventName":"CreateAccessKey"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -267,7 +267,7 @@ func TestExplainBadInput(t *testing.T) {
 		{"missing file", []string{"explain", filepath.Join(dir, "nope.json")}, "read "},
 		{"a directory", []string{"explain", dir}, "read "},
 		{"not JSON", []string{"explain", notJSON}, "malformed event"},
-		{"a bare record, not an envelope", []string{"explain", bare}, "malformed event"},
+		{"a bare record without its eventSource", []string{"explain", bare}, "detail.eventSource is missing"},
 		{"no file", []string{"explain"}, "want exactly one event file"},
 		{"two files", []string{"explain", notJSON, bare}, "want exactly one event file"},
 		{"unknown flag", []string{"explain", "--acount", "1", notJSON}, "flag provided but not defined"},
