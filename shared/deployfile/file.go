@@ -323,11 +323,10 @@ func (f *File) Validate(rules []string) error { return f.validate(rules, nil) }
 
 // validate skips the fields already named (by Decode).
 func (f *File) validate(rules []string, named []string) error {
-	var l errorList
+	l := errorList{seen: map[string]bool{}}
 	for _, field := range named {
-		l.bad(field, "", "")
+		l.seen[field] = true
 	}
-	l.errs = nil
 	bad := l.bad
 	if !accountRe.MatchString(f.Account) {
 		bad("account", f.Account, "want the 12-digit id of the account gcguard guards")
