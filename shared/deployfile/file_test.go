@@ -193,3 +193,28 @@ func TestAllKindsOfErrorsTogether(t *testing.T) {
 		t.Fatalf("account named twice or unclear: %v", err)
 	}
 }
+
+// Any input: no panic; a file Parse accepts is accepted again after a
+// round trip through its effective configuration (what config check prints).
+func FuzzParse(f *testing.F) {
+	raw, err := os.ReadFile("../../config/example.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte(`{"account":"123456789012","notices":{"emails":["a@b.jp"]},"deployedAt":"2026-11-24T09:00:00+09:00","kmsKeys":{"ap-northeast-1":{"keyArn":"arn:aws:kms:ap-northeast-1:123456789012:key/x"}}}`))
+	f.Add([]byte(`{"allowedPrincipals":[],"trustedAccounts":["x"],"canary":{"x":1}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := deployfile.Parse(raw, rules)
+		if err != nil {
+			return
+		}
+		again, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := deployfile.Parse(again, rules); err != nil {
+			t.Fatalf("effective configuration rejected: %v\n%s", err, again)
+		}
+	})
+}
