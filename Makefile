@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench bench-scale fuzz clean
+.PHONY: help check-tools build build-lambda build-local test test-go test-deps chromium lint demo bench bench-scale fuzz clean
 
 help:
 	@echo "make demo    run gcguard against a local moto and show what it fixes"
@@ -41,13 +41,32 @@ build-lambda:
 	done
 	@ls -l $(DIST)/*/bootstrap | awk '{print $$5, $$9}'
 
-# The same functions for this machine, for the demo and local runs.
+# The same functions for this machine, for the demo and local runs. The
+# first build compiles the AWS SDK and takes minutes: say what is happening.
 build-local:
-	@for f in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_REL) -o $(LOCAL)/$$f/bootstrap ./functions/$$f || exit 1; \
+	@set -e; n=0; total=$(words $(FUNCTIONS)); for f in $(FUNCTIONS); do \
+	  n=$$((n+1)); start=$$(date +%s); printf 'building %s (%d/%d)… ' $$f $$n $$total; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_REL) -o $(LOCAL)/$$f/bootstrap ./functions/$$f; \
+	  echo "$$(( $$(date +%s) - start ))s"; \
 	done
 
-test: check-tools test-go $(if $(wildcard infra/infra.mk),infra-test)
+test: check-tools test-deps test-go $(if $(wildcard infra/infra.mk),infra-test)
+
+# The HTML report is tested in a real headless Chromium (Debian's package)
+# with Japanese fonts. In CI (CI=true) the test fails without it.
+test-deps: chromium
+
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then \
+	  fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || echo "note: fonts-noto-cjk is missing: Japanese in report screenshots shows as boxes (apt-get install -y fonts-noto-cjk)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and fonts-noto-cjk for the HTML report test ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	elif [ -n "$$CI" ]; then \
+	  echo "missing: chromium (and fonts-noto-cjk) for the HTML report test; as root: apt-get install -y chromium fonts-noto-cjk"; exit 1; \
+	else \
+	  echo "note: chromium is missing, so the HTML report test will be SKIPPED; install it (as root): apt-get install -y chromium fonts-noto-cjk"; \
+	fi
 
 test-go:
 	$(GO) vet $(PKGS)
