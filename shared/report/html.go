@@ -29,6 +29,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"lines": func(s []string) string { return strings.Join(s, "\n") },
 	"chart": chart,
+	"count": func(m map[Severity]int, s string) int { return m[Severity(s)] },
 }).Parse(htmlSource))
 
 // RenderHTML writes the report as one self-contained HTML file: inline CSS,

@@ -64,7 +64,7 @@ var severityWords = map[Severity]bi{
 
 var statusWords = map[Status]bi{
 	Violation:  {"違反", "violation"},
-	Existing:   {"既存（要判断）", "existing (decide)"},
+	Existing:   {"デプロイ前から既存", "existed before deployment"},
 	ReportOnly: {"報告のみ", "report only"},
 	Exempted:   {"例外（承認済み）", "exempted"},
 	Note:       {"参考", "note"},
