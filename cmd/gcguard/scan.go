@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -320,7 +319,5 @@ func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.draw(true)
-	names := append([]string(nil), p.order...)
-	sort.Strings(names)
 	fmt.Fprintf(p.w, "\r%-*s\r", p.width-1, "")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/report"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
@@ -242,5 +243,30 @@ func TestScanReportFiles(t *testing.T) {
 		if a.Resource != b.Resource || a.Rule != b.Rule || a.Severity != b.Severity || a.Reason != b.Reason || strings.Join(a.Actions, "|") != strings.Join(b.Actions, "|") {
 			t.Fatalf("row %d: CSV %+v\nJSON %+v", i, a, b)
 		}
+	}
+}
+
+// Progress on a terminal: done/total per rule, redrawn in place, never
+// wider than the terminal; "+" while a rule is still listing.
+func TestScanProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, 40)
+	p.listed("accesskey", 1, false)
+	p.listed("accesskey", 2, true)
+	p.item(guardrail.Result{Rule: "accesskey"})
+	p.listed("roletrust", 5, false)
+	p.item(guardrail.Result{Rule: "roletrust"})
+	p.finish()
+	draws := strings.Split(b.String(), "\r")
+	if len(draws) < 3 || !strings.Contains(b.String(), "accesskey 0/1+") || !strings.Contains(b.String(), "accesskey 1/2") {
+		t.Fatalf("progress: %q", b.String())
+	}
+	for _, d := range draws {
+		if report.Width(d) > 39 {
+			t.Fatalf("a progress line of %d columns on a 40-column terminal: %q", report.Width(d), d)
+		}
+	}
+	if !strings.HasSuffix(b.String(), "\r") {
+		t.Fatalf("progress does not clear its line at the end: %q", b.String())
 	}
 }

@@ -121,11 +121,11 @@ type Model struct {
 	Account   string    `json:"account"`
 	Generated time.Time `json:"generated"`
 	// Deployed is when gcguard was deployed; zero before deployment.
-	Deployed time.Time     `json:"deployed,omitzero"`
-	Summary  Summary       `json:"summary"`
-	Rows     []Row         `json:"resources"`
+	Deployed time.Time      `json:"deployed,omitzero"`
+	Summary  Summary        `json:"summary"`
+	Rows     []Row          `json:"resources"`
 	Counts   map[string]int `json:"counts,omitempty"`
-	Errors   []string      `json:"errors,omitempty"`
+	Errors   []string       `json:"errors,omitempty"`
 }
 
 // Summary is the head of every report.
