@@ -166,6 +166,22 @@ func TestScanExitStatus(t *testing.T) {
 			}
 		}
 	})
+	t.Run("throttled out of one listing", func(t *testing.T) {
+		moto.ResetT(t)
+		cleanAccount(t)
+		p := moto.StartProxyT(t)
+		p.SetFault(testkit.Match("s3", testkit.Throttle, "ListBuckets"))
+		code, m := scanJSON(t, p.Endpoint())
+		if code != report.ExitNotAssessed {
+			t.Fatalf("exit %d %+v", code, m.Summary)
+		}
+		// A one-shot scan goes on with the other rules after the throttled one.
+		for _, r := range m.Summary.Rules {
+			if (r.Rule == "bucket") != (r.Unlisted != "") {
+				t.Fatalf("rule %s: unlisted %q", r.Rule, r.Unlisted)
+			}
+		}
+	})
 	t.Run("access denied on one resource", func(t *testing.T) {
 		moto.ResetT(t)
 		cleanAccount(t)
