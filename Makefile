@@ -18,7 +18,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 .PHONY: help check-tools build build-lambda build-local test test-go test-deps chromium lint demo bench bench-scale fuzz clean
 
 help:
-	@echo "make demo    run gcguard against a local moto and show what it fixes"
+	@echo "make demo    run gcguard against a local moto and show what it fixes (VERBOSE=1: every record and notice in full)"
 	@echo "make test    every test: engine, rules and bootstraps on moto, CDK checks"
 	@echo "make build   Lambda binaries: $(DIST)/<function>/bootstrap (linux/arm64) and $(LOCAL)/<function>/bootstrap (linux/amd64)"
 	@echo "make lint    go vet and staticcheck"
@@ -77,7 +77,8 @@ lint:
 	$(GO) run $(STATICCHECK) $(PKGS)
 
 demo: check-tools build-local
-	$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL)
+	@echo "building the gcguard CLI and starting the demo ..."
+	@$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL) $(if $(VERBOSE),--verbose)
 
 bench: check-tools build
 	$(GO) run ./cmd/gcguard-bench -out BENCHMARKS.md

@@ -117,7 +117,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, "\nevery scene happened as described.")
 	if !d.verbose {
-		fmt.Fprintln(stdout, "gcguard demo --verbose prints every audit record and notice in full.")
+		fmt.Fprintln(stdout, "gcguard demo --verbose (make demo VERBOSE=1) prints every audit record and notice in full.")
 	}
 	return nil
 }
