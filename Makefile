@@ -33,10 +33,10 @@ endif
 endif
 CONFIG_PATH := $(abspath $(CONFIG))
 
-.PHONY: help check-tools build build-lambda build-local test test-go lint demo bench bench-scale fuzz clean install check
+.PHONY: help check-tools build build-lambda build-local test test-go test-deps chromium lint demo bench bench-scale fuzz clean install check
 
 help:
-	@echo "make demo    run gcguard against a local moto and show what it fixes"
+	@echo "make demo    run gcguard against a local moto and show what it fixes (VERBOSE=1: every record and notice in full)"
 	@echo "make test    every test: engine, rules and bootstraps on moto, CDK checks"
 	@echo "make build   Lambda binaries: $(DIST)/<function>/bootstrap (linux/arm64) and $(LOCAL)/<function>/bootstrap (linux/amd64)"
 	@echo "make lint    go vet and staticcheck"
@@ -62,13 +62,32 @@ build-lambda:
 	done
 	@ls -l $(DIST)/*/bootstrap | awk '{print $$5, $$9}'
 
-# The same functions for this machine, for the demo and local runs.
+# The same functions for this machine, for the demo and local runs. The
+# first build compiles the AWS SDK and takes minutes: say what is happening.
 build-local:
-	@for f in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_REL) -o $(LOCAL)/$$f/bootstrap ./functions/$$f || exit 1; \
+	@set -e; n=0; total=$(words $(FUNCTIONS)); for f in $(FUNCTIONS); do \
+	  n=$$((n+1)); start=$$(date +%s); printf 'building %s (%d/%d)… ' $$f $$n $$total; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_REL) -o $(LOCAL)/$$f/bootstrap ./functions/$$f; \
+	  echo "$$(( $$(date +%s) - start ))s"; \
 	done
 
-test: check-tools test-go $(if $(wildcard infra/infra.mk),infra-test)
+test: check-tools test-deps test-go $(if $(wildcard infra/infra.mk),infra-test)
+
+# The HTML report is tested in a real headless Chromium (Debian's package)
+# with Japanese fonts. In CI (CI=true) the test fails without it.
+test-deps: chromium
+
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then \
+	  fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || echo "note: fonts-noto-cjk is missing: Japanese in report screenshots shows as boxes (apt-get install -y fonts-noto-cjk)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and fonts-noto-cjk for the HTML report test ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	elif [ -n "$$CI" ]; then \
+	  echo "missing: chromium (and fonts-noto-cjk) for the HTML report test; as root: apt-get install -y chromium fonts-noto-cjk"; exit 1; \
+	else \
+	  echo "note: chromium is missing, so the HTML report test will be SKIPPED; install it (as root): apt-get install -y chromium fonts-noto-cjk"; \
+	fi
 
 test-go:
 	$(GO) vet $(PKGS)
@@ -86,7 +105,8 @@ check:
 	$(GO) run -ldflags '$(CLI_LDFLAGS)' ./cmd/gcguard config check $(CONFIG_PATH)
 
 demo: check-tools build-local
-	$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL)
+	@echo "building the gcguard CLI and starting the demo ..."
+	@$(GO) run ./cmd/gcguard demo --bin-dir $(LOCAL) $(if $(VERBOSE),--verbose)
 
 bench: check-tools build
 	$(GO) run ./cmd/gcguard-bench -out BENCHMARKS.md

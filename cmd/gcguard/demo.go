@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
@@ -26,6 +29,17 @@ type demo struct {
 	binDir   string
 	tmp      string
 	events   string // the events/ directory
+	// verbose prints every audit record and notice in full; otherwise a
+	// scene stays within about 40 lines.
+	verbose bool
+	started time.Time
+	// done is one summary line per thing gcguard did, for the closing table.
+	done []demoResult
+}
+
+// demoResult is one line of the closing table.
+type demoResult struct {
+	scene, wrong, did, auditID, revert string
 }
 
 // scene is one part of the demo; each rule adds its own.
@@ -47,6 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("demo", stderr)
 	endpoint := fs.String("endpoint", "", "use this moto (or AWS-compatible) endpoint instead of starting moto")
 	binDir := fs.String("bin-dir", "", "directory with prebuilt amd64 functions (<dir>/<function>/bootstrap); default: build them")
+	verbose := fs.Bool("verbose", false, "print every audit record and notice in full")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -83,23 +98,47 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	d := &demo{out: stdout, endpoint: ep, sb: sb, binDir: *binDir, tmp: tmp, events: filepath.Join(root, "events")}
+	d := &demo{out: stdout, endpoint: ep, sb: sb, binDir: *binDir, tmp: tmp, events: filepath.Join(root, "events"), verbose: *verbose, started: time.Now()}
 	fmt.Fprintf(stdout, "endpoint %s, account %s, audit table %s, topic %s\n", ep, sb.Config.Account, sb.Config.AuditTable, sb.Config.TopicARN)
 	var failed []string
 	for i, s := range scenes() {
 		fmt.Fprintf(stdout, "\n=== scene %d: %s ===\n", i+1, s.title)
+		start := time.Now()
 		if err := s.run(ctx, d); err != nil {
 			fmt.Fprintf(stdout, "FAILED: %v\n", err)
 			failed = append(failed, s.title)
 			continue
 		}
-		fmt.Fprintln(stdout, "OK")
+		fmt.Fprintf(stdout, "OK (%s)\n", time.Since(start).Round(100*time.Millisecond))
 	}
+	d.printSummary()
 	if len(failed) > 0 {
 		return fmt.Errorf("%d scene(s) did not happen: %s", len(failed), strings.Join(failed, "; "))
 	}
 	fmt.Fprintln(stdout, "\nevery scene happened as described.")
+	if !d.verbose {
+		fmt.Fprintln(stdout, "gcguard demo --verbose (make demo VERBOSE=1) prints every audit record and notice in full.")
+	}
 	return nil
+}
+
+// printSummary is the closing table: what each scene found and did, and
+// how to undo it.
+func (d *demo) printSummary() {
+	fmt.Fprintln(d.out, "\n=== summary ===")
+	tw := tabwriter.NewWriter(d.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENE\tWHAT WAS WRONG\tWHAT GCGUARD DID\tAUDIT ID\tREVERT")
+	for _, r := range d.done {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.scene, r.wrong, r.did, orDash(r.auditID), orDash(r.revert))
+	}
+	tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // function starts a rule's real bootstrap behind the local Lambda Runtime API.
@@ -133,35 +172,88 @@ func (d *demo) event(path string, replace map[string]string) ([]byte, error) {
 	for k, v := range replace {
 		s = strings.ReplaceAll(s, k, v)
 	}
+	// The call happens now: the event's time and the audit record's agree.
+	now := time.Now().UTC().Format(time.RFC3339)
+	s = fixtureTime.ReplaceAllString(s, `"${1}": "`+now+`"`)
 	return []byte(s), nil
 }
 
-// showRecords prints a resource's audit records and the notices sent.
-func (d *demo) showRecords(ctx context.Context, resource string, wantNotices int) error {
+var fixtureTime = regexp.MustCompile(`"(time|eventTime)":\s*"[0-9T:.Z+-]+"`)
+
+// showRecords prints a resource's audit records and the notices sent: in
+// full with --verbose, otherwise the history lines and the start of the
+// Japanese notice. It returns the newest record and its notice.
+func (d *demo) showRecords(ctx context.Context, resource string, wantNotices int) (*audit.Record, *notify.Notice, error) {
 	recs, err := d.sb.Store.History(ctx, resource, 0)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	fmt.Fprintln(d.out, "\naudit trail (gcguard history --resource "+resource+"):")
+	fmt.Fprintln(d.out, "audit trail (gcguard history --resource "+resource+"):")
 	printRecords(d.out, recs)
 	if len(recs) > 0 {
-		b, _ := json.MarshalIndent(recs[0], "  ", "  ")
-		fmt.Fprintf(d.out, "  newest record:\n  %s\n", b)
+		r := recs[0]
+		fmt.Fprintf(d.out, "  event time %s, recorded %s (%s later)\n", r.EventTime.UTC().Format(time.RFC3339), r.Created.UTC().Format(time.RFC3339Nano),
+			r.Created.Sub(r.EventTime).Round(time.Millisecond))
+		if d.verbose {
+			b, _ := json.MarshalIndent(r, "  ", "  ")
+			fmt.Fprintf(d.out, "  newest record:\n  %s\n", b)
+		}
 	}
 	ns, err := d.sb.WaitNotices(ctx, wantNotices, 5*time.Second)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for _, n := range ns {
-		fmt.Fprintf(d.out, "\nnotice (e-mail, Japanese):\n%s\nnotice (e-mail, English):\n%s", indent(notify.Text(&n, "ja")), indent(notify.Text(&n, "en")))
+		if d.verbose {
+			fmt.Fprintf(d.out, "\nnotice (e-mail, Japanese):\n%s\nnotice (e-mail, English):\n%s", indent(notify.Text(&n, "ja")), indent(notify.Text(&n, "en")))
+			continue
+		}
+		fmt.Fprintf(d.out, "notice (e-mail, Japanese; first lines):\n%s", indent(headLines(notify.Text(&n, "ja"), 4)))
 	}
 	if len(ns) < wantNotices {
-		return fmt.Errorf("want %d notice(s) on the topic, got %d", wantNotices, len(ns))
+		return nil, nil, fmt.Errorf("want %d notice(s) on the topic, got %d", wantNotices, len(ns))
 	}
 	if len(recs) == 0 {
-		return errors.New("no audit record")
+		return nil, nil, errors.New("no audit record")
 	}
-	return nil
+	var last *notify.Notice
+	if len(ns) > 0 {
+		last = &ns[len(ns)-1]
+	}
+	return recs[0], last, nil
+}
+
+// headLines keeps the first n non-empty lines of s.
+func headLines(s string, n int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if len(out) == n {
+			out = append(out, "…")
+			break
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// record adds a line to the closing table from an audit record.
+func (d *demo) record(scene, wrong, did string, rec *audit.Record, n *notify.Notice) {
+	r := demoResult{scene: scene, wrong: wrong, did: did}
+	if rec != nil {
+		r.auditID = rec.ID
+		r.revert = "gcguard revert " + rec.ID
+	}
+	if n != nil {
+		// The notice knows what can be undone (a deleted key cannot).
+		r.revert = n.RevertCommand
+		if r.revert == "" {
+			r.revert = "cannot be undone"
+		}
+	}
+	d.done = append(d.done, r)
 }
 
 func indent(s string) string {
@@ -211,7 +303,12 @@ func accessKeyScene(ctx context.Context, d *demo) error {
 	if !strings.Contains(after, keys[1]) {
 		return fmt.Errorf("the other key %s was touched", keys[1])
 	}
-	return d.showRecords(ctx, "arn:aws:iam::"+sandbox.Account+":user/"+user, 1)
+	rec, n, err := d.showRecords(ctx, "arn:aws:iam::"+sandbox.Account+":user/"+user, 1)
+	if err != nil {
+		return err
+	}
+	d.record("accesskey", "new key of alice", "deleted that key only", rec, n)
+	return nil
 }
 
 func listKeys(ctx context.Context, im *iam.Client, user string) (string, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/gcguard/gcguard/shared/awsapi/s3client"
 	"strings"
@@ -53,7 +54,7 @@ func bucketScene(ctx context.Context, d *demo) error {
 			return fmt.Errorf("prepare bucket %s: %w", bucket, err)
 		}
 	}
-	before, err := bucketSummary(ctx, api, bucket)
+	before, err := bucketSummary(ctx, api, bucket, d.verbose)
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func bucketScene(ctx context.Context, d *demo) error {
 	if _, err := f.Invoke(ctx, ev); err != nil {
 		return fmt.Errorf("function: %w", err)
 	}
-	after, err := bucketSummary(ctx, api, bucket)
+	after, err := bucketSummary(ctx, api, bucket, d.verbose)
 	if err != nil {
 		return err
 	}
@@ -84,11 +85,16 @@ func bucketScene(ctx context.Context, d *demo) error {
 	if strings.Contains(after, "PublicRead") {
 		return fmt.Errorf("the public statement is still in the policy")
 	}
-	return d.showRecords(ctx, s3rules.BucketARN("aws", bucket), 1)
+	rec, n, err := d.showRecords(ctx, s3rules.BucketARN("aws", bucket), 1)
+	if err != nil {
+		return err
+	}
+	d.record("bucket", "SSE-S3, public, BPA off", "CMK, public dropped, BPA on", rec, n)
+	return nil
 }
 
 // bucketSummary says in a few lines how the bucket is configured.
-func bucketSummary(ctx context.Context, api *s3.Client, bucket string) (string, error) {
+func bucketSummary(ctx context.Context, api *s3.Client, bucket string, verbose bool) (string, error) {
 	b := aws.String(bucket)
 	var lines []string
 	enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
@@ -123,6 +129,32 @@ func bucketSummary(ctx context.Context, api *s3.Client, bucket string) (string, 
 	if err != nil {
 		return "", err
 	}
-	lines = append(lines, "bucket policy:", pretty(aws.ToString(pol.Policy)))
+	lines = append(lines, "bucket policy statements: "+strings.Join(sids(aws.ToString(pol.Policy)), ", "))
+	if verbose {
+		lines = append(lines, "bucket policy:", pretty(aws.ToString(pol.Policy)))
+	}
 	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// sids names a policy's statements by Sid (or their position).
+func sids(doc string) []string {
+	var p struct {
+		Statement []struct {
+			Sid       string
+			Effect    string
+			Principal any
+		}
+	}
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return []string{"(unreadable policy)"}
+	}
+	var out []string
+	for i, st := range p.Statement {
+		name := st.Sid
+		if name == "" {
+			name = fmt.Sprintf("#%d", i)
+		}
+		out = append(out, name+" ("+st.Effect+")")
+	}
+	return out
 }

@@ -20,11 +20,13 @@ import (
 // assume are tightened by the real roletrust bootstrap; one is reverted.
 func trustScene(ctx context.Context, d *demo) error {
 	im := iam.NewFromConfig(d.sb.AWS)
-	roles := []struct{ name, event, trust string }{
+	roles := []struct{ name, event, trust, wrong, did string }{
 		{"public-role", "iam/create-role-public.json",
-			`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}`},
+			`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}`,
+			"anyone may assume", "dropped *; SSO roles only"},
 		{"app-deploy", "iam/create-role.json",
-			`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}`},
+			`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}`,
+			"the whole account may assume", "narrowed to SSO roles"},
 	}
 	for _, r := range roles {
 		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(r.name), AssumeRolePolicyDocument: aws.String(r.trust)}); err != nil {
@@ -37,7 +39,7 @@ func trustScene(ctx context.Context, d *demo) error {
 	}
 	defer f.Stop()
 	for _, r := range roles {
-		fmt.Fprintf(d.out, "\nrole %s trusts:\n%s", r.name, indent(r.trust))
+		fmt.Fprintf(d.out, "role %s trusts: %s\n", r.name, d.policyText(r.trust))
 		ev, err := d.event(r.event, nil)
 		if err != nil {
 			return err
@@ -50,16 +52,18 @@ func trustScene(ctx context.Context, d *demo) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(d.out, "after: role %s trusts:\n%s", r.name, indent(pretty(after)))
+		fmt.Fprintf(d.out, "after: role %s trusts: %s\n", r.name, d.policyText(after))
 		if after == r.trust {
 			return fmt.Errorf("the trust policy of %s was not changed", r.name)
 		}
 		if err := policy.ValidateTrust([]byte(after)); err != nil {
 			return fmt.Errorf("gcguard wrote a policy IAM would reject: %w", err)
 		}
-		if err := d.showRecords(ctx, "arn:aws:iam::"+sandbox.Account+":role/"+r.name, 1); err != nil {
+		rec, n, err := d.showRecords(ctx, "arn:aws:iam::"+sandbox.Account+":role/"+r.name, 1)
+		if err != nil {
 			return err
 		}
+		d.record("roletrust", r.name+": "+r.wrong, r.did, rec, n)
 	}
 	recs, err := d.sb.Store.History(ctx, "arn:aws:iam::"+sandbox.Account+":role/public-role", 0)
 	if err != nil || len(recs) == 0 {
@@ -75,7 +79,7 @@ func trustScene(ctx context.Context, d *demo) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "after revert: role public-role trusts (byte for byte what it had):\n%s", indent(back))
+	fmt.Fprintf(d.out, "after revert: role public-role trusts (byte for byte what it had): %s\n", back)
 	if back != roles[0].trust {
 		return fmt.Errorf("revert restored %q, want %q", back, roles[0].trust)
 	}
@@ -91,6 +95,15 @@ func trustScene(ctx context.Context, d *demo) error {
 		return fmt.Errorf("the guardrail undid the revert (%v)", err)
 	}
 	fmt.Fprintln(d.out, "role public-role keeps the restored policy while the hold lasts")
+	revID := ""
+	if after, err := d.sb.Store.History(ctx, "arn:aws:iam::"+sandbox.Account+":role/public-role", 0); err == nil {
+		for _, r := range after {
+			if r.RevertOf == recs[0].ID {
+				revID = r.ID
+			}
+		}
+	}
+	d.done = append(d.done, demoResult{scene: "revert", wrong: "operator undid public-role's fix", did: "restored; held from re-fixing", auditID: revID, revert: "(this is the revert)"})
 	return nil
 }
 
@@ -102,6 +115,18 @@ func liveTrust(ctx context.Context, im *iam.Client, role string) (string, error)
 		return "", err
 	}
 	return url.PathUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
+}
+
+// policyText is a policy on one line, or indented in full with --verbose.
+func (d *demo) policyText(doc string) string {
+	if d.verbose {
+		return "\n" + strings.TrimRight(indent(pretty(doc)), "\n")
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(doc)) != nil {
+		return doc
+	}
+	return b.String()
 }
 
 func pretty(doc string) string {

@@ -71,6 +71,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err == nil || errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		var es exitStatus
+		if errors.As(err, &es) {
+			if es.msg != "" {
+				fmt.Fprintf(stderr, "gcguard %s: %s\n", c.name, es.msg)
+			}
+			return es.code
+		}
 		fmt.Fprintf(stderr, "gcguard %s: %v\n", c.name, err)
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/report"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
@@ -41,15 +42,15 @@ func TestScanReportsAndChangesNothing(t *testing.T) {
 	p.Reset()
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"scan", "--endpoint", p.Endpoint(), "--region", "us-east-1", "--account", "123456789012", "--json", "--quiet"}, &out, &errb)
-	if code != exitOK {
+	if code != report.ExitViolations {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var got scanOutput
+	var got report.Model
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
 	found := false
-	for _, e := range got.Entries {
+	for _, e := range got.Rows {
 		if e.Rule == "accesskey" && e.Outcome == finding.WouldFix && len(e.Violations) == 1 && e.Violations[0] == finding.AccessKeyCreated {
 			found = true
 		}
@@ -62,7 +63,7 @@ func TestScanReportsAndChangesNothing(t *testing.T) {
 	}
 	// The text form names the key's user and says nothing was changed.
 	out.Reset()
-	if code := run(ctx, []string{"scan", "--endpoint", p.Endpoint(), "--region", "us-east-1", "--account", "123456789012", "--quiet"}, &out, &errb); code != exitOK {
+	if code := run(ctx, []string{"scan", "--endpoint", p.Endpoint(), "--region", "us-east-1", "--account", "123456789012", "--quiet"}, &out, &errb); code != report.ExitViolations {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !bytes.Contains(out.Bytes(), []byte("nothing was changed")) || !bytes.Contains(out.Bytes(), []byte("user/alice")) {

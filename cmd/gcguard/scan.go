@@ -1,41 +1,39 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"os"
 	"strings"
-	"sync/atomic"
-	"text/tabwriter"
+	"sync"
+	"time"
 
 	"github.com/gcguard/gcguard/shared/config"
-	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/report"
 )
 
-// scanEntry is one resource in the scan's JSON output.
-type scanEntry struct {
-	Rule       string            `json:"rule"`
-	Resource   string            `json:"resource"`
-	Outcome    finding.Outcome   `json:"outcome"`
-	Violations []finding.Code    `json:"violations"`
-	Actions    []string          `json:"actions,omitempty"`
-	Reason     string            `json:"reason,omitempty"`
-	Findings   []finding.Finding `json:"findings"`
+// exitStatus ends a command with a specific exit status; msg, when set,
+// is printed like an error.
+type exitStatus struct {
+	code int
+	msg  string
 }
 
-type scanOutput struct {
-	Account string         `json:"account"`
-	Counts  map[string]int `json:"counts"`
-	Entries []scanEntry    `json:"resources"`
-	Errors  []string       `json:"errors,omitempty"`
-}
+func (e exitStatus) Error() string { return e.msg }
+
+// signInHint is the one sentence a scan without credentials prints.
+const signInHint = "no usable AWS credentials: sign in first (for IAM Identity Center: aws sso login --profile PROFILE, then AWS_PROFILE=PROFILE gcguard scan)"
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scan", stderr)
 	af := addAWSFlags(fs)
-	asJSON := fs.Bool("json", false, "print the shared findings schema as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text, json, csv or html")
+	outPath := fs.String("out", "", "write the report to this file instead of standard output")
+	deployedAt := fs.String("deployed-at", os.Getenv(config.EnvDeployedAt), "when gcguard was deployed (RFC 3339); absent or in the future: the scan is a pre-deployment assessment")
 	quiet := fs.Bool("quiet", false, "no progress display")
 	workers := fs.Int("workers", 4, "resources handled at once")
 	var trusted, allowed, keys listFlag
@@ -44,7 +42,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(&allowed, "allowed-principal", "an allowed principal ARN pattern (repeatable)")
 	fs.Var(&keys, "kms-key", "REGION=KEY-ARN: the customer-managed S3 key of a region (repeatable)")
 	fs.Usage = func() {
-		io.WriteString(stderr, "usage: gcguard scan [flags]\nReport, without changing anything, what gcguard would change in an account and why.\n")
+		io.WriteString(stderr, "usage: gcguard scan [flags]\n"+
+			"Report, without changing anything, what gcguard would change in an account and why.\n"+
+			"Exit status: 0 clean, 3 violations found, 1 something could not be assessed (never clean), 2 usage.\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -54,13 +54,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	awsCfg, err := af.load(ctx)
-	if err != nil {
-		return err
+	if *asJSON {
+		*format = "json"
 	}
-	account, err := af.accountID(ctx, awsCfg)
-	if err != nil {
-		return fmt.Errorf("find the account (or pass --account): %w", err)
+	switch *format {
+	case "text", "json", "csv", "html":
+	default:
+		return usagef("--format %q: want text, json, csv or html", *format)
+	}
+	now := time.Now()
+	var deployed time.Time
+	if *deployedAt != "" {
+		if deployed, err = time.Parse(time.RFC3339, *deployedAt); err != nil {
+			return usagef("--deployed-at %q: want an RFC 3339 time such as 2026-11-24T09:00:00+09:00", *deployedAt)
+		}
 	}
 	kms := map[string]string{}
 	for _, kv := range keys {
@@ -70,10 +77,31 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		kms[r] = k
 	}
+	awsCfg, err := af.load(ctx)
+	if err != nil {
+		return err
+	}
+	if awsCfg.Credentials == nil {
+		return exitStatus{exitFailed, signInHint}
+	}
+	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+		return exitStatus{exitFailed, signInHint + " (" + firstLine(err.Error()) + ")"}
+	}
+	account, err := af.accountID(ctx, awsCfg)
+	if err != nil {
+		return fmt.Errorf("find the account (or pass --account): %w", err)
+	}
 	cfg := &config.Config{
 		Account: account, Partition: "aws", HomeRegion: *af.region, TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
 		AllowedPrincipals: allowed, KMSKeys: kms, Language: "ja", AccessKeyAction: config.AccessKeyDelete,
 		AuditTable: "(scan)", LeaseDuration: config.DefaultLease, HoldDuration: config.DefaultHold,
+	}
+	// Before deployment every resource there is pre-existing: the sweep
+	// reports it, and an access key is a person's decision, not a deletion.
+	preDeploy := deployed.IsZero() || deployed.After(now)
+	cfg.DeployedAt = deployed
+	if preDeploy {
+		cfg.DeployedAt = now
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -85,81 +113,211 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Report only: no audit table, no notices, every rule in notify mode.
 	eng.DryRun, eng.Audit, eng.Notifier, eng.Stacks = true, guardrail.DiscardAudit{}, nil, nil
 	eng.Logger = discardLogger()
-	var n atomic.Int64
 	sw := &guardrail.Sweeper{Engine: eng, Workers: *workers}
-	if !*quiet {
-		sw.OnItem = func(r guardrail.Result) {
-			if c := n.Add(1); c%25 == 0 {
-				fmt.Fprintf(stderr, "\rscanned %d resources ...", c)
-			}
-		}
+	var prog *progress
+	if !*quiet && isTerminal(stderr) {
+		prog = newProgress(stderr, terminalWidth(stderr))
+		sw.OnListed, sw.OnItem = prog.listed, prog.item
 	}
 	rep, err := sw.Run(ctx)
+	if prog != nil {
+		prog.finish()
+	}
 	if err != nil {
 		return err
 	}
-	if !*quiet {
-		fmt.Fprintf(stderr, "\rscanned %d resources.     \n", n.Load())
-	}
-	out := scanOutput{Account: account, Counts: rep.Counts, Entries: []scanEntry{}, Errors: rep.Errors}
-	for _, r := range rep.Results {
-		e := scanEntry{Rule: r.Rule, Resource: r.Target.ARN, Outcome: r.Outcome, Reason: r.Reason, Violations: []finding.Code{}, Findings: []finding.Finding{}}
-		if r.Plan != nil {
-			e.Violations, e.Actions = r.Plan.Violations, r.Plan.Actions
-			if r.Plan.Findings != nil {
-				e.Findings = r.Plan.Findings
-			}
+	var rules []string
+	for _, b := range eng.Rules {
+		if _, ok := b.Rule.(guardrail.Lister); ok && b.Mode != config.Off {
+			rules = append(rules, b.Rule.Spec().Name)
 		}
-		out.Entries = append(out.Entries, e)
 	}
-	sort.Slice(out.Entries, func(i, j int) bool {
-		a, b := out.Entries[i], out.Entries[j]
-		return a.Rule+a.Resource < b.Rule+b.Resource
-	})
-	if *asJSON {
-		return writeJSON(stdout, out)
+	shown := deployed
+	if preDeploy {
+		shown = time.Time{}
 	}
-	printScan(stdout, out)
-	if len(rep.Errors) > 0 {
-		return fmt.Errorf("%d resource(s) could not be assessed", len(rep.Errors))
+	m := report.FromSweep(account, rules, rep, shown, now)
+	if preDeploy {
+		notYetDeployed(&m)
+	}
+	if err := writeReport(stdout, *outPath, *format, m); err != nil {
+		return err
+	}
+	if code := m.Summary.ExitStatus; code != exitOK {
+		msg := ""
+		if code == report.ExitNotAssessed {
+			msg = notAssessedMessage(m)
+		}
+		return exitStatus{code, msg}
 	}
 	return nil
 }
 
-func printScan(w io.Writer, out scanOutput) {
-	fmt.Fprintf(w, "gcguard assessment of account %s (nothing was changed)\n\n", out.Account)
-	if len(out.Entries) == 0 {
-		fmt.Fprintln(w, "every resource is compliant.")
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tRESOURCE\tVIOLATIONS\tWHAT GCGUARD WOULD DO")
-	for _, e := range out.Entries {
-		var v []string
-		for _, c := range e.Violations {
-			v = append(v, string(c))
-		}
-		what := strings.Join(e.Actions, "; ")
-		if what == "" || e.Outcome != finding.WouldFix {
-			what = string(e.Outcome) + ": " + e.Reason
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Rule, e.Resource, strings.Join(v, ","), what)
-	}
-	tw.Flush()
-	for _, e := range out.Entries {
-		for _, f := range e.Findings {
-			fmt.Fprintf(w, "  %s %s: %s\n", e.Rule, e.Resource, f.String())
+// notYetDeployed rewords what only deployment provides: gcguard's own S3
+// key of a region is created by the deployment, not missing from the account.
+func notYetDeployed(m *report.Model) {
+	const missing = "no customer-managed key is configured for region "
+	for i := range m.Rows {
+		for _, p := range []*string{&m.Rows[i].Reason, &m.Rows[i].After} {
+			if j := strings.Index(*p, missing); j >= 0 {
+				rest := (*p)[j+len(missing):]
+				region, tail, _ := strings.Cut(rest, " ")
+				if k := strings.Index(tail, ")"); k >= 0 {
+					tail = tail[k+1:]
+				}
+				*p = (*p)[:j] + "gcguard creates the S3 key of region " + region + " at deployment and then makes it the default encryption" + tail
+			}
 		}
 	}
-	keys := make([]string, 0, len(out.Counts))
-	for k := range out.Counts {
-		keys = append(keys, k)
+}
+
+func notAssessedMessage(m report.Model) string {
+	var parts []string
+	for _, s := range m.Summary.Rules {
+		if s.Unlisted != "" {
+			parts = append(parts, s.Rule+" (listing: "+firstLine(s.Unlisted)+")")
+		} else if s.NotAssessed > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%d resource(s))", s.Rule, s.NotAssessed))
+		}
 	}
-	sort.Strings(keys)
-	fmt.Fprintln(w, "\ncounts:")
-	for _, k := range keys {
-		fmt.Fprintf(w, "  %-28s %d\n", k, out.Counts[k])
+	if len(parts) == 0 {
+		return "could not assess everything: not a clean result"
 	}
-	for _, e := range out.Errors {
-		fmt.Fprintln(w, "error:", e)
+	return "could not assess everything, not a clean result: " + strings.Join(parts, ", ")
+}
+
+// writeReport renders the model in the format asked for, to stdout or a file.
+func writeReport(stdout io.Writer, path, format string, m report.Model) error {
+	w := stdout
+	var f *os.File
+	if path != "" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return fmt.Errorf("create the report file: %w", err)
+		}
+		w = f
 	}
+	bw := bufio.NewWriter(w)
+	var err error
+	switch format {
+	case "json":
+		err = writeJSON(bw, m)
+	case "csv":
+		err = report.RenderCSV(bw, m)
+	case "html":
+		err = report.RenderHTML(bw, m)
+	default:
+		width := 0
+		if path == "" && isTerminal(stdout) {
+			width = terminalWidth(stdout)
+		}
+		err = report.RenderText(bw, m, width)
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write the %s report: %w", format, err)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// isTerminal reports whether w is a character device (a terminal): the
+// progress display and line cutting are for people, never for pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// terminalWidth is the terminal's columns, or 100 when they cannot be read.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if n := termCols(f); n > 0 {
+			return n
+		}
+	}
+	return 100
+}
+
+// progress shows done/total per rule on one line, redrawn in place.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	width int
+	order []string
+	rules map[string]*ruleProgress
+	last  time.Time
+}
+
+type ruleProgress struct {
+	done, listed int
+	complete     bool
+}
+
+func newProgress(w io.Writer, width int) *progress {
+	return &progress{w: w, width: width, rules: map[string]*ruleProgress{}}
+}
+
+func (p *progress) rule(name string) *ruleProgress {
+	r, ok := p.rules[name]
+	if !ok {
+		r = &ruleProgress{}
+		p.rules[name] = r
+		p.order = append(p.order, name)
+	}
+	return r
+}
+
+func (p *progress) listed(name string, n int, complete bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.rule(name)
+	r.listed, r.complete = n, complete
+	p.draw(complete)
+}
+
+func (p *progress) item(res guardrail.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rule(res.Rule).done++
+	p.draw(false)
+}
+
+func (p *progress) draw(force bool) {
+	if !force && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	var parts []string
+	for _, name := range p.order {
+		r := p.rules[name]
+		total := fmt.Sprint(r.listed)
+		if !r.complete {
+			total += "+"
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%s", name, r.done, total))
+	}
+	line := report.Truncate("scanning: "+strings.Join(parts, "  "), p.width-1)
+	fmt.Fprintf(p.w, "\r%-*s", p.width-1, line)
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw(true)
+	fmt.Fprintf(p.w, "\r%-*s\r", p.width-1, "")
 }

@@ -357,6 +357,9 @@ func (r *run) observe(ctx context.Context) (State, error) {
 	}
 }
 
+// DryRunReason is the reason of every report a dry run makes.
+const DryRunReason = "dry run: nothing is changed"
+
 func (r *run) reportOnlyReason(p *Plan) string {
 	switch {
 	case r.forceReport != "":
@@ -364,7 +367,7 @@ func (r *run) reportOnlyReason(p *Plan) string {
 	case p.ReportOnly != "":
 		return p.ReportOnly
 	case r.e.DryRun:
-		return "dry run: nothing is changed"
+		return DryRunReason
 	case r.b.Mode != config.Enforce:
 		return "rule is in notify mode: nothing is changed"
 	}

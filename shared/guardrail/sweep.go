@@ -39,6 +39,9 @@ type Sweeper struct {
 	Margin time.Duration
 	// OnItem, when set, is called after each resource (progress display).
 	OnItem func(Result)
+	// OnListed, when set, is told how many resources a rule has listed so
+	// far, and when its listing is complete (progress display: done/total).
+	OnListed func(rule string, listed int, complete bool)
 }
 
 // SweepReport sums up one sweep run.
@@ -48,7 +51,14 @@ type SweepReport struct {
 	Counts   map[string]int `json:"counts"`   // "rule/outcome" → count, across the whole sweep
 	Results  []Result       `json:"results"`  // this run's non-compliant results
 	Errors   []string       `json:"errors,omitempty"`
+	// Unlisted names each rule whose listing did not finish in this run,
+	// with why: its resources past that point were not assessed.
+	Unlisted map[string]string `json:"unlisted,omitempty"`
 }
+
+// PreexistingReason starts the reason of every resource reported, not
+// changed, because it existed before gcguard was deployed.
+const PreexistingReason = "existed before gcguard was deployed"
 
 // batchSize items are handled concurrently; the checkpoint moves after
 // each batch, so a cut-off run repeats at most one batch's reads.
@@ -73,7 +83,7 @@ func (s *Sweeper) Run(ctx context.Context) (*SweepReport, error) {
 			}
 		}
 	}
-	rep := &SweepReport{RunID: cp.RunID, Counts: cp.Counts}
+	rep := &SweepReport{RunID: cp.RunID, Counts: cp.Counts, Unlisted: map[string]string{}}
 	rules := s.listers()
 	start := 0
 	if cp.Rule != "" {
@@ -82,6 +92,10 @@ func (s *Sweeper) Run(ctx context.Context) (*SweepReport, error) {
 				start = i
 			}
 		}
+	}
+	// Until a rule's listing finishes, it counts as not assessed.
+	for _, b := range rules[start:] {
+		rep.Unlisted[b.Rule.Spec().Name] = "not reached in this run"
 	}
 	for i := start; i < len(rules); i++ {
 		b := rules[i]
@@ -92,16 +106,21 @@ func (s *Sweeper) Run(ctx context.Context) (*SweepReport, error) {
 		cp.Rule = b.Rule.Spec().Name
 		err := s.sweepRule(ctx, b, after, cp, rep)
 		if errors.Is(err, errStop) {
+			rep.Unlisted[cp.Rule] = "stopped at the time limit"
 			return rep, s.save(ctx, cp)
 		}
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", cp.Rule, err))
-			if awsapi.IsTransient(err) {
+			rep.Unlisted[cp.Rule] = "listing failed: " + err.Error()
+			if awsapi.IsTransient(err) && s.Checkpoints != nil {
 				// Throttled or unavailable while listing: keep the place, so
 				// the next run goes on with this rule instead of skipping the
-				// rest of its resources until the next full sweep.
+				// rest of its resources until the next full sweep. A one-shot
+				// scan goes on with the other rules instead.
 				return rep, s.save(ctx, cp)
 			}
+		} else {
+			delete(rep.Unlisted, cp.Rule)
 		}
 		cp.After = ""
 	}
@@ -147,6 +166,8 @@ func (s *Sweeper) nearDeadline(ctx context.Context) bool {
 
 func (s *Sweeper) sweepRule(ctx context.Context, b Bound, after string, cp *audit.Checkpoint, rep *SweepReport) error {
 	var batch []Item
+	listed := 0
+	name := b.Rule.Spec().Name
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -164,6 +185,10 @@ func (s *Sweeper) sweepRule(ctx context.Context, b Bound, after string, cp *audi
 	}
 	err := b.Rule.(Lister).List(ctx, after, func(it Item) error {
 		batch = append(batch, it)
+		listed++
+		if s.OnListed != nil {
+			s.OnListed(name, listed, false)
+		}
 		if len(batch) == batchSize {
 			return flush()
 		}
@@ -171,6 +196,9 @@ func (s *Sweeper) sweepRule(ctx context.Context, b Bound, after string, cp *audi
 	})
 	if err != nil {
 		return err
+	}
+	if s.OnListed != nil {
+		s.OnListed(name, listed, true)
 	}
 	return flush()
 }
@@ -191,7 +219,7 @@ func (s *Sweeper) handleBatch(ctx context.Context, b Bound, items []Item, rep *S
 			defer func() { <-sem }()
 			opt := SweepOptions{}
 			if s.preexisting(it) {
-				opt.ReportOnly = "existed before gcguard was deployed: reported, not changed (" + config.EnvFixPreexisting + "=true lets the sweep fix it)"
+				opt.ReportOnly = PreexistingReason + ": reported, not changed (" + config.EnvFixPreexisting + "=true lets the sweep fix it)"
 			}
 			res, err := s.Engine.ReconcileItem(ctx, b, it, opt)
 			mu.Lock()
@@ -200,6 +228,9 @@ func (s *Sweeper) handleBatch(ctx context.Context, b Bound, items []Item, rep *S
 				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", res.Rule, it.Target.ARN, err))
 				if res.Outcome == "" || res.Outcome == finding.Compliant {
 					res.Outcome = finding.Failed
+				}
+				if res.Reason == "" {
+					res.Reason = err.Error()
 				}
 			}
 			rep.Counts[res.Rule+"/"+string(res.Outcome)]++
