@@ -233,7 +233,7 @@ func explainJA(c finding.Code, f Facts) string {
 			add("バケットの ACL が、不特定の者に権限を付与しています（"+jaGrants(f.ACLGrants)+"）。", "バケットのデータが公開されるおそれがあります。")
 		}
 		if f.ACLsEnabled != "" {
-			add("バケットの ACL が有効です（オブジェクト所有権："+f.ACLsEnabled+"）。", "バケットやオブジェクトの ACL によって、データが公開されるおそれがあります。")
+			add("バケットの ACL が有効です（オブジェクト所有権："+jaOwnership(f.ACLsEnabled)+"）。", "バケットやオブジェクトの ACL によって、データが公開されるおそれがあります。")
 		}
 		if len(s) == 0 {
 			add("バケットの ACL によって、データが公開されるおそれがあります。")
@@ -373,7 +373,11 @@ func explainEN(c finding.Code, f Facts) string {
 			add("The bucket ACL grants permissions to everyone outside the account ("+strings.Join(f.ACLGrants, ", ")+").", "The bucket's data may be public.")
 		}
 		if f.ACLsEnabled != "" {
-			add("ACLs are enabled on the bucket (Object Ownership "+f.ACLsEnabled+").", "A bucket or object ACL can make data public.")
+			own := "Object Ownership " + f.ACLsEnabled
+			if f.ACLsEnabled == "none" {
+				own = "Object Ownership not set"
+			}
+			add("ACLs are enabled on the bucket ("+own+").", "A bucket or object ACL can make data public.")
 		}
 		if len(s) == 0 {
 			add("The bucket's ACLs may make data public.")

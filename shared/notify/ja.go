@@ -154,15 +154,18 @@ func init() {
 			return "バケットの ACL が次の権限を付与しています：" + jaACL(m[1])
 		}),
 		ph(`ACLs are enabled \(Object Ownership ([^)]*)\): any bucket or object ACL can make data public`, func(m []string) string {
-			return "ACL が有効です（オブジェクト所有権：" + m[1] + "）。バケットやオブジェクトの ACL によって、データが公開されるおそれがあります。"
+			return "ACL が有効です（オブジェクト所有権：" + jaOwnership(m[1]) + "）。バケットやオブジェクトの ACL によって、データが公開されるおそれがあります。"
 		}),
 		ph(`ACLs stay enabled \(Object Ownership ([^)]*)\): the ACL grants (.+), and S3 refuses BucketOwnerEnforced while it does`, func(m []string) string {
-			return "ACL は有効のままです（オブジェクト所有権：" + m[1] + "）。ACL が " + jaACL(m[2]) + " を付与している間は、S3 は BucketOwnerEnforced への変更を受け付けません。"
+			return "ACL は有効のままです（オブジェクト所有権：" + jaOwnership(m[1]) + "）。ACL が " + jaACL(m[2]) + " を付与している間は、S3 は BucketOwnerEnforced への変更を受け付けません。"
 		}),
-		ph(`Object Ownership: (\S+)`, func(m []string) string { return "オブジェクト所有権：" + jaNone(m[1]) }),
+		ph(`Object Ownership: (\S+)`, func(m []string) string { return "オブジェクト所有権：" + jaOwnership(m[1]) }),
 		ph(`default encryption: (.+)`, func(m []string) string { return "デフォルト暗号化：" + jaEncryption(m[1]) }),
 		ph(`default encryption is (\S+), not SSE-KMS`, func(m []string) string {
-			return "デフォルト暗号化が " + jaNone(m[1]) + " であり、SSE-KMS ではありません。"
+			if m[1] == "none" {
+				return "デフォルト暗号化が設定されていません（SSE-KMS ではありません）。"
+			}
+			return "デフォルト暗号化が " + m[1] + " であり、SSE-KMS ではありません。"
 		}),
 		ph(`default encryption uses key (\S+), not the region's customer-managed key`, func(m []string) string {
 			return "デフォルト暗号化のキー " + jaNone(m[1]) + " は、このリージョンのカスタマー管理キーではありません。"
@@ -190,7 +193,7 @@ func init() {
 		lit("the event names no bucket; the next sweep reads every bucket's live state",
 			"イベントからバケットを特定できないため、次回の定期点検ですべてのバケットの現在の設定を確認します。"),
 		ph(`the CDK bootstrap staging bucket \((\S+) per CloudFormation\) is never changed by gcguard: its configuration belongs to the CDKToolkit stack; to comply, run (.+)`, func(m []string) string {
-			return "CDK のブートストラップ用バケット（CloudFormation の " + m[1] + "）は、CDKToolkit スタックが管理するため gcguard は変更しません。要件を満たすには、次のコマンドを実行してください：" + m[2]
+			return "CDK のブートストラップ用バケット（CloudFormation の " + m[1] + "）は、CDKToolkit スタックが管理するため gcguard は変更しません。要件を満たすには、次のコマンドを実行してください：`" + strings.ReplaceAll(m[2], "<this region's gcguard key ARN>", "＜このリージョンの gcguard のキーの ARN＞") + "`"
 		}),
 		lit("log-delivery bucket (its policy grants a log-delivery service): reported only, since ALB/NLB access logs accept only SSE-S3 and delivery must keep working",
 			"ログ配信用のバケット（バケットポリシーがログ配信サービスに許可を与えています）のため、報告のみとしました。ALB／NLB のアクセスログは SSE-S3 のみに対応しており、配信を止めないためです。"),
@@ -395,6 +398,13 @@ func jaKeyStatus(s string) string {
 		return "無効（Inactive）"
 	case "deleted":
 		return "削除済み"
+	}
+	return s
+}
+
+func jaOwnership(s string) string {
+	if s == "none" {
+		return "未設定"
 	}
 	return s
 }

@@ -70,6 +70,7 @@ var allowedPhrases = []string{"IAM Identity Center", "GitHub Actions", "DSSE-KMS
 var (
 	latinToken = regexp.MustCompile(`[\x21-\x7e]+`) // a run of printable ASCII
 	latinWordR = regexp.MustCompile(`[A-Za-z]+`)
+	codeSpan   = regexp.MustCompile("`[^`]*`")
 )
 
 // englishWords returns the English words in s that are neither allowed
@@ -89,6 +90,7 @@ func englishWords(s string, names map[string]bool) []string {
 		if i := strings.Index(t, "（原文）"); i >= 0 {
 			t = t[:i]
 		}
+		t = codeSpan.ReplaceAllString(t, " ") // commands, shown as they are
 		for _, p := range allowedPhrases {
 			t = strings.ReplaceAll(t, p, " ")
 		}
@@ -218,10 +220,10 @@ func TestJapaneseBrackets(t *testing.T) {
 // a translator might write instead are forbidden.
 var glossary = map[string][]string{
 	"パブリックアクセスブロック": {"公開アクセスブロック", "ブロックパブリックアクセス", "パブリックアクセスのブロック", "パブリック アクセス ブロック"},
-	"保留期間":          {"保持期間", "ホールド期間", "猶予期間"},
-	"カスタマー管理キー":     {"顧客管理キー", "カスタマーマネージドキー", "カスタマーマネージド", "顧客管理型", "カスタマー管理型"},
-	"ステートメント":       {"ステートメント文"},
-	"主体（プリンシパル）":    {"引き受けられる人", "引き受けてよい人", "意図しない人"},
+	"保留期間":       {"保持期間", "ホールド期間", "猶予期間"},
+	"カスタマー管理キー":  {"顧客管理キー", "カスタマーマネージドキー", "カスタマーマネージド", "顧客管理型", "カスタマー管理型"},
+	"ステートメント":    {"ステートメント文"},
+	"主体（プリンシパル）": {"引き受けられる人", "引き受けてよい人", "意図しない人"},
 }
 
 // statementAsBun catches 「文」 used for a policy statement (「拒否する文」).
