@@ -188,3 +188,32 @@ func SampleDeployment(lang string) Deployment {
 	}
 	return Deployment{SystemName: "住民記録システム", Environment: "本番", Contact: "〇〇市 情報政策課 gcguard 運用窓口（内線 1234、security@city.example.lg.jp）"}
 }
+
+// DocSample is one sample notice the documentation shows: an e-mail as an
+// officer receives it, subject first.
+type DocSample struct {
+	File string // under docs/samples/
+	Lang string
+	Text string
+}
+
+// DocSamples are the README's and docs/notices.md's sample e-mails: a
+// trust-policy fix and an access-key deletion, in Japanese and English,
+// with the deployment lines a configured account adds and the actor's
+// address masked. TestDocsSamples keeps docs/samples/ equal to them.
+func DocSamples() []DocSample {
+	var out []DocSample
+	for _, rule := range []string{"roletrust", "accesskey"} {
+		for _, lang := range []string{Japanese, English} {
+			n := Sample(rule, finding.Fixed)
+			SampleDeployment(lang).Apply(n)
+			n = Masked(n)
+			out = append(out, DocSample{
+				File: "notice-" + rule + "-fixed." + lang + ".txt",
+				Lang: lang,
+				Text: wordsFor(lang).subjectLabel + Subject(n, lang) + "\n\n" + Text(n, lang),
+			})
+		}
+	}
+	return out
+}

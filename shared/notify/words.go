@@ -35,7 +35,9 @@ type words struct {
 	colon    string // between a label and its value
 	listSep  string // between list items
 	subject  string // subject prefix
-	mode     map[string]string
+	// subjectLabel introduces the subject line in documentation samples.
+	subjectLabel string
+	mode         map[string]string
 
 	// Section headings and labels.
 	hWhat, hWho, hWrong, hStack, hPreview, hContact, hUndo        string
@@ -91,7 +93,7 @@ var ja = &words{
 		cloudtrail.ActorUnknown: "不明",
 	},
 	yesNo: [2]string{"あり", "なし"},
-	lp:    "（", rp: "）", colon: "：", listSep: "、", subject: "【gcguard】",
+	lp:    "（", rp: "）", colon: "：", listSep: "、", subject: "【gcguard】", subjectLabel: "件名：",
 	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）"},
 
 	hWhat: "発生した事象", hWho: "操作者", hWrong: "検知した違反の内容", hStack: "CloudFormation スタック",
@@ -168,7 +170,7 @@ var en = &words{
 		cloudtrail.ActorUnknown: "unknown",
 	},
 	yesNo: [2]string{"yes", "no"},
-	lp:    " (", rp: ")", colon: ": ", listSep: ", ", subject: "[gcguard] ",
+	lp:    " (", rp: ")", colon: ": ", listSep: ", ", subject: "[gcguard] ", subjectLabel: "Subject: ",
 	mode: map[string]string{"enforce": "enforce", "notify": "notify (report only)", "off": "off"},
 
 	hWhat: "What happened", hWho: "Who did it", hWrong: "What is wrong", hStack: "CloudFormation stack",
