@@ -1,8 +1,11 @@
 package notify_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/gcguard/gcguard/shared/config"
 	"regexp"
 	"strings"
 	"testing"
@@ -370,4 +373,32 @@ func ExampleExplainFacts() {
 	f := notify.Facts{ACLsEnabled: "ObjectWriter"}
 	fmt.Println(notify.ExplainFacts(finding.BucketACLPublic, f, "en"))
 	// Output: ACLs are enabled on the bucket (Object Ownership ObjectWriter). A bucket or object ACL can make data public.
+}
+
+type captureSNS struct{ in *sns.PublishInput }
+
+func (c *captureSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	c.in = in
+	return &sns.PublishOutput{}, nil
+}
+
+// TestPublisherAddsDeployment: the publisher adds the configured lines to
+// every notice (the engine's notices do not carry them), without changing
+// the caller's notice.
+func TestPublisherAddsDeployment(t *testing.T) {
+	c := &captureSNS{}
+	d := notify.DeploymentFrom(&config.Config{SystemName: "住民記録システム", Environment: "検証", Contact: "情報政策課"})
+	p := &notify.Publisher{SNS: c, TopicARN: "arn:aws:sns:ap-northeast-1:123456789012:t", Language: "ja", Deployment: d}
+	n := notify.Sample("accesskey", finding.Fixed)
+	if err := p.Publish(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"利用システム名", "住民記録システム", "検証", "情報政策課"} {
+		if !strings.Contains(*c.in.Message, want) {
+			t.Errorf("published message lacks %q", want)
+		}
+	}
+	if n.SystemName != "" {
+		t.Error("Publish changed the caller's notice")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
+	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 )
 
@@ -91,4 +92,9 @@ func (d Deployment) Apply(n *Notice) {
 	if n.Contact == "" {
 		n.Contact = d.Contact
 	}
+}
+
+// DeploymentFrom is the deployment lines of a configuration.
+func DeploymentFrom(c *config.Config) Deployment {
+	return Deployment{SystemName: c.SystemName, Environment: c.Environment, Contact: c.Contact}
 }
