@@ -2,6 +2,8 @@ package notify
 
 import (
 	"regexp"
+
+	"github.com/gcguard/gcguard/shared/finding"
 	"strings"
 	"time"
 )
@@ -254,6 +256,22 @@ func init() {
 		ph(`gcguard cannot read the trust policy: (.+)`, func(m []string) string {
 			return "gcguard は信頼ポリシーを読み取れません。" + rawJA(m[1])
 		}),
+
+		// The sweep's summary notice (guardrail.SweepReport.Summary).
+		ph(`(\w+)/(\w+): (\d+)`, func(m []string) string {
+			return or(ja.rule, m[1]) + "（" + m[1] + "）：" + or(ja.outcome, finding.Outcome(m[2])) + " " + m[3] + " 件"
+		}),
+		ph(`(fixed|would_fix|failed|skipped|exempted|compliant) (\w+) (\S+): (.*)`, func(m []string) string {
+			return or(ja.outcome, finding.Outcome(m[1])) + "：" + or(ja.rule, m[2]) + " " + m[3] + "：" + translateLine(m[4])
+		}),
+		ph(`… and (\d+) more \(gcguard scan lists them all\)`, func(m []string) string {
+			return "ほか " + m[1] + " 件（`gcguard scan` ですべて表示できます）"
+		}),
+		ph(`(\d+) error\(s\), first: (.+?)(?: the sweep stopped at its time limit and goes on from its checkpoint in the next run)?`, func(m []string) string {
+			return "エラー " + m[1] + " 件（最初のエラー：" + rawJA(m[2]) + "）"
+		}),
+		lit("the sweep stopped at its time limit and goes on from its checkpoint in the next run",
+			"定期点検は制限時間に達したため中断しました。次回はチェックポイントから再開します。"),
 
 		// The engine.
 		lit("rule is in notify mode: nothing is changed", "ルールが通知モード（notify）のため、変更していません。"),

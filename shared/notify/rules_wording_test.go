@@ -132,3 +132,25 @@ func checkJapanese(t *testing.T, name string, n *notify.Notice, rawOK bool) {
 		t.Errorf("%s: English words %v in:\n%s", name, bad, text)
 	}
 }
+
+// TestSweepSummaryIsJapanese: the sweep's one summary notice (counts per
+// rule and outcome, the resources still in violation) is said in Japanese;
+// only the first error's own message is the original.
+func TestSweepSummaryIsJapanese(t *testing.T) {
+	rep := &guardrail.SweepReport{RunID: "sweep-20261124T0600Z", Counts: map[string]int{"bucket/would_fix": 2, "roletrust/fixed": 1},
+		Results: []guardrail.Result{
+			{Rule: "bucket", Outcome: finding.WouldFix, Target: guardrail.Target{ARN: "arn:aws:s3:::b1"}, Reason: "rule is in notify mode: nothing is changed"},
+			{Rule: "roletrust", Outcome: finding.Fixed, Target: guardrail.Target{ARN: "arn:aws:iam::123456789012:role/r"}},
+		},
+		Errors: []string{"list buckets: AccessDenied"}}
+	n := rep.Summary(&config.Config{Account: "123456789012", Partition: "aws", HomeRegion: "ap-northeast-1"})
+	text := notify.Text(n, "ja")
+	for _, want := range []string{"S3 バケットの保護（bucket）：違反を検知しました（未是正） 2 件", "違反を検知しました（未是正）：S3 バケットの保護 arn:aws:s3:::b1：ルールが通知モード", "エラー 1 件（最初のエラー：（原文）list buckets: AccessDenied）"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "（原文）") != 1 {
+		t.Errorf("only the AWS error may be the original:\n%s", text)
+	}
+}

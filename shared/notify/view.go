@@ -80,6 +80,9 @@ func newView(n *Notice, lang string) *view {
 	}
 
 	for _, a := range n.Actions {
+		if w.lang == English {
+			a = capFirst(a) // the rules write clauses; a list of changes reads as sentences
+		}
 		v.actions = append(v.actions, say(a))
 	}
 	// No action lines means the plan wrote (or would write) nothing: no
@@ -238,6 +241,13 @@ func whenIn(t time.Time, w *words) string {
 		return "-"
 	}
 	return t.In(jst).Format("2006-01-02 15:04:05 JST") + w.lp + t.UTC().Format("2006-01-02 15:04:05 UTC") + w.rp
+}
+
+func capFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func lastSegment(arn string) string {

@@ -75,6 +75,7 @@ var ja = &words{
 		"roletrust":  "ロールの信頼ポリシー",
 		"bucket":     "S3 バケットの保護",
 		"accountpab": "アカウントの S3 パブリックアクセスブロック",
+		"sweep":      "定期点検",
 	},
 	kind: map[string]string{
 		"access_key": "アクセスキー",
@@ -94,7 +95,7 @@ var ja = &words{
 	},
 	yesNo: [2]string{"あり", "なし"},
 	lp:    "（", rp: "）", colon: "：", listSep: "、", subject: "【gcguard】", subjectLabel: "件名：",
-	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）"},
+	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）", "sweep": "定期点検"},
 
 	hWhat: "発生した事象", hWho: "操作者", hWrong: "検知した違反の内容", hStack: "CloudFormation スタック",
 	hPreview: "アクセスへの影響（プレビュー）", hContact: "お問い合わせ先", hUndo: "変更の取り消し（切り戻し）方法",
@@ -152,6 +153,7 @@ var en = &words{
 		"roletrust":  "Role trust policy",
 		"bucket":     "S3 bucket protection",
 		"accountpab": "Account-level S3 Block Public Access",
+		"sweep":      "Scheduled sweep",
 	},
 	kind: map[string]string{
 		"access_key": "access key",
