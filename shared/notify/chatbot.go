@@ -88,7 +88,7 @@ func Chatbot(n *Notice, lang string) ChatbotNotification {
 	}
 	if v.before != "" || v.after != "" {
 		short := func(s string) string { return chatSafe(fit(oneLine(orDash(s)), chatbotPolicyMax, w.truncated), true) }
-		fmt.Fprintf(&d, "%s%s%s\n%s%s%s\n", w.before, w.colon, short(v.before), w.after, w.colon, short(v.after))
+		fmt.Fprintf(&d, "%s%s%s\n%s%s%s\n", v.beforeL, w.colon, short(v.before), v.afterL, w.colon, short(v.after))
 	}
 	if len(v.preview) > 0 {
 		fmt.Fprintf(&d, "%s%s\n", w.hPreview, strings.TrimSpace(w.colon))

@@ -281,7 +281,7 @@ func init() {
 			if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
 				until = whenIn(t, ja)
 			}
-			return "切り戻し（監査 ID " + m[2] + "）後の保留期間中のため、" + until + " まで処理しません。"
+			return "切り戻し（監査 ID " + m[2] + "）後の保留期間中のため、" + spaced(until) + "まで処理しません。"
 		}),
 		ph(`exempted until (\S+) \(JST\) by approval (\S+)`, func(m []string) string {
 			return "承認 " + m[2] + " による例外の適用期間中です（" + m[1] + " JST まで）。"

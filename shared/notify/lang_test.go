@@ -367,6 +367,14 @@ func TestPreview(t *testing.T) {
 	if strings.Contains(notify.Text(n, "ja"), "プレビュー") {
 		t.Error("preview heading without a preview")
 	}
+	// Nothing changed: no preview, and "after" is what the fix would make.
+	ex := notify.Sample("roletrust", finding.Exempted)
+	if text := notify.Text(ex, "ja"); strings.Contains(text, "プレビュー") || strings.Contains(text, "変更後") || !strings.Contains(text, "是正後の設定（未実施）") {
+		t.Errorf("an exempted notice claims a change:\n%s", text)
+	}
+	if text := notify.Text(notify.Sample("roletrust", finding.WouldFix), "en"); !strings.Contains(text, "The fix would alter") || !strings.Contains(text, "After the fix (not made):") {
+		t.Errorf("a notify-mode notice words its preview or after as done:\n%s", text)
+	}
 }
 
 func ExampleExplainFacts() {

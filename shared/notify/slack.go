@@ -144,8 +144,8 @@ func Slack(n *Notice, lang string) SlackMessage {
 	}
 	parts = append(parts, part{title: v.hDid, body: did, min: 300})
 	if v.before != "" || v.after != "" {
-		parts = append(parts, part{title: w.before, body: orDash(v.before), code: true, min: 100})
-		parts = append(parts, part{title: w.after, body: orDash(v.after), code: true, min: 100})
+		parts = append(parts, part{title: v.beforeL, body: orDash(v.before), code: true, min: 100})
+		parts = append(parts, part{title: v.afterL, body: orDash(v.after), code: true, min: 100})
 	}
 	if len(v.preview) > 0 {
 		parts = append(parts, part{title: w.hPreview, body: previewText(v), min: 200})
@@ -178,6 +178,7 @@ func Slack(n *Notice, lang string) SlackMessage {
 // previewText lists the access preview, one principal per line under its label.
 func previewText(v *view) string {
 	var b strings.Builder
+	b.WriteString(v.previewNote + "\n")
 	last := ""
 	for _, p := range v.preview {
 		if p.label != last {

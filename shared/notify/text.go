@@ -87,15 +87,15 @@ func Text(n *Notice, lang string) string {
 		line("  " + w.reason + w.colon + indent(v.reason, "    "))
 	}
 	if v.before != "" || v.after != "" {
-		line("  " + label(w.before))
+		line("  " + label(v.beforeL))
 		line(block(orDash(v.before), "    "))
-		line("  " + label(w.after))
+		line("  " + label(v.afterL))
 		line(block(orDash(v.after), "    "))
 	}
 
 	if len(v.preview) > 0 {
 		section(w.hPreview)
-		line("  " + w.previewNote)
+		line("  " + v.previewNote)
 		last := ""
 		for _, p := range v.preview {
 			if p.label != last {

@@ -16,23 +16,25 @@ type view struct {
 	w *words
 	n *Notice
 
-	headline string // outcome: kind name
-	facts    []fact // what happened
-	who      string
-	wrong    []string // one explanation per violation code
-	findings []string // the rule's detailed judgements
-	hDid     string   // the heading of what gcguard did, by outcome and mode
-	didIntro string
-	actions  []string
-	reason   string
-	before   string // before and after, in the notice's language
-	after    string
-	preview  []fact   // loses / keeps / gains, one entry per line
-	undo     []string // how to undo, in sentences
-	revert   string   // the exact command, "" when there is none
-	cannot   string   // what cannot be undone
-	stack    string   // the CloudFormation note, "" when no stack manages it
-	contact  string
+	headline        string // outcome: kind name
+	facts           []fact // what happened
+	who             string
+	wrong           []string // one explanation per violation code
+	findings        []string // the rule's detailed judgements
+	hDid            string   // the heading of what gcguard did, by outcome and mode
+	didIntro        string
+	actions         []string
+	reason          string
+	before          string // before and after, in the notice's language
+	after           string
+	preview         []fact // loses / keeps / gains, one entry per line
+	previewNote     string
+	beforeL, afterL string   // labels: before/after a change, or current/planned
+	undo            []string // how to undo, in sentences
+	revert          string   // the exact command, "" when there is none
+	cannot          string   // what cannot be undone
+	stack           string   // the CloudFormation note, "" when no stack manages it
+	contact         string
 }
 
 type fact struct{ label, value string }
@@ -115,7 +117,14 @@ func newView(n *Notice, lang string) *view {
 		v.reason = say(n.Reason)
 	}
 	v.before, v.after = say(n.Before), say(n.After)
-	if !n.Preview.Empty() {
+	v.beforeL, v.afterL, v.previewNote = w.before, w.after, w.previewDone
+	if n.Outcome != finding.Fixed {
+		// Nothing was changed (or the change did not finish): "after" is
+		// what the fix would make, not what the resource is.
+		v.beforeL, v.afterL, v.previewNote = w.current, w.planned, w.previewPlanned
+	}
+	// A preview describes a change; only outcomes with one show it.
+	if !n.Preview.Empty() && (n.Outcome == finding.Fixed || n.Outcome == finding.WouldFix || n.Outcome == finding.Failed) {
 		for _, l := range []struct {
 			label string
 			items []string

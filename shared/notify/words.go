@@ -46,7 +46,8 @@ type words struct {
 	systemName, environment                                       string
 	outcomeLabel, modeLabel, severityLabel, reason, before, after string
 	auditID, revertCmd, cannotUndo, details, statement, sid       string
-	loses, keeps, gains, previewNote                              string
+	loses, keeps, gains, previewDone, previewPlanned              string
+	current, planned                                              string // before/after labels when nothing was changed
 	sweep, unknownActor, role, principal                          string
 
 	// Phrases.
@@ -107,8 +108,10 @@ var ja = &words{
 	auditID: "監査 ID", revertCmd: "切り戻しコマンド", cannotUndo: "取り消すことができない変更", details: "詳細",
 	statement: "ステートメント", sid: "Sid",
 	loses: "失われるアクセス", keeps: "維持されるアクセス", gains: "新たに許可されるアクセス",
-	previewNote: "変更によって、次の主体（プリンシパル）のアクセスが変わります。",
-	sweep:       "定期点検で検知（該当するイベントなし）", unknownActor: "不明（定期点検では、変更を行った操作者は特定できません）",
+	previewDone:    "この変更によって、次の主体（プリンシパル）のアクセスが変わりました。",
+	previewPlanned: "是正した場合、次の主体（プリンシパル）のアクセスが変わります。",
+	current:        "現在の設定", planned: "是正後の設定（未実施）",
+	sweep: "定期点検で検知（該当するイベントなし）", unknownActor: "不明（定期点検では、変更を行った操作者は特定できません）",
 	role: "ロール", principal: "主体（プリンシパル）",
 
 	didFixed:      "gcguard は次の変更を実施しました。",
@@ -185,8 +188,10 @@ var en = &words{
 	auditID: "Audit ID", revertCmd: "Revert command", cannotUndo: "Cannot be undone", details: "Details",
 	statement: "statement", sid: "Sid",
 	loses: "Loses access", keeps: "Keeps access", gains: "Gains access",
-	previewNote: "The change alters the access of these principals.",
-	sweep:       "found by the scheduled sweep (no event)", unknownActor: "unknown (the sweep does not know who made the change)",
+	previewDone:    "The change altered the access of these principals.",
+	previewPlanned: "The fix would alter the access of these principals.",
+	current:        "Current", planned: "After the fix (not made)",
+	sweep: "found by the scheduled sweep (no event)", unknownActor: "unknown (the sweep does not know who made the change)",
 	role: "role", principal: "principal",
 
 	didFixed:      "gcguard made these changes:",
