@@ -257,6 +257,23 @@ func init() {
 			return "gcguard は信頼ポリシーを読み取れません。" + rawJA(m[1])
 		}),
 
+		// Report-only reasons of the trust planner and the account rule.
+		ph(`analysis is unsure: (.+)`, func(m []string) string {
+			return "確実には判断できない点があるため、報告のみとしました。" + rawJA(m[1])
+		}),
+		ph(`findings that gcguard reports but never rewrites \((\w+)\)`, func(m []string) string {
+			return "gcguard が報告のみとし、書き換えない判断（" + jaKind(m[1]) + "）です。"
+		}),
+		ph(`reported, never rewritten: (.+)`, func(m []string) string { return "報告のみとし、書き換えません：" + translateLine(m[1]) }),
+		ph(`the policy holds content IAM rejects in a trust policy, which gcguard keeps as the owner wrote it: (.+)`, func(m []string) string {
+			return "ポリシーに IAM が信頼ポリシーとして受け付けない内容が含まれており、gcguard は所有者の記述のまま残します。" + rawJA(m[1])
+		}),
+		lit("S3 refused the write (AccessDenied): an organization-level S3 policy or an SCP governs this account's Block Public Access; gcguard reports and does not fight it",
+			"S3 が書き込みを拒否しました（AccessDenied）。組織レベルの S3 ポリシーまたは SCP がこのアカウントのパブリックアクセスブロックを管理しているため、gcguard は報告のみとし、設定を争いません。"),
+		ph(`existed before gcguard was deployed: reported, not changed \((\S+)=true lets the sweep fix it\)`, func(m []string) string {
+			return "gcguard の導入前から存在していたため、報告のみとし変更していません（" + m[1] + "=true とすると定期点検で是正します）。"
+		}),
+
 		// The sweep's summary notice (guardrail.SweepReport.Summary).
 		ph(`(\w+)/(\w+): (\d+)`, func(m []string) string {
 			return or(ja.rule, m[1]) + "（" + m[1] + "）：" + or(ja.outcome, finding.Outcome(m[2])) + " " + m[3] + " 件"
@@ -366,8 +383,10 @@ func document(s string) bool {
 	case '{', '}', '[', ']', '"':
 		return true
 	}
-	return strings.HasPrefix(s, "arn:") || strings.HasPrefix(s, "gcguard ")
+	return strings.HasPrefix(s, "arn:") || gcguardCommand.MatchString(s)
 }
+
+var gcguardCommand = regexp.MustCompile(`^gcguard (revert|exempt|scan|history|explain|analyze|config|version)\b`)
 
 var latinWord = regexp.MustCompile(`[A-Za-z]{2,}`)
 

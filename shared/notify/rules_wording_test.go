@@ -154,3 +154,27 @@ func TestSweepSummaryIsJapanese(t *testing.T) {
 		t.Errorf("only the AWS error may be the original:\n%s", text)
 	}
 }
+
+// TestReportOnlyReasonsAreJapanese: the reasons the engine, the sweep and
+// the rules give for reporting instead of fixing, as they write them.
+func TestReportOnlyReasonsAreJapanese(t *testing.T) {
+	for _, reason := range []string{
+		"existed before gcguard was deployed: reported, not changed (GCGUARD_FIX_PREEXISTING=true lets the sweep fix it)",
+		"S3 refused the write (AccessDenied): an organization-level S3 policy or an SCP governs this account's Block Public Access; gcguard reports and does not fight it",
+		"reported, never rewritten: findings that gcguard reports but never rewrites (service_no_source)",
+		"rule is in notify mode: nothing is changed; exempted until 2027-03-31 (JST) by approval DA-1",
+		"dry run: nothing is changed",
+		"the call failed (AccessDenied): nothing changed",
+		"configured to report console passwords, not delete them (GCGUARD_IAMUSER_DELETE_LOGIN_PROFILE)",
+		"IAM users are prohibited: delete the user, or record the Digital Agency's approval as an exemption",
+		"only the root user can delete the root user's access keys: sign in as root, open Security credentials and delete the key",
+		"the event does not say which key; gcguard never touches another key of the user",
+		"gcguard cannot read this trust policy, so it cannot judge it: review it by hand",
+		"the planner found nothing it may change",
+		"encryption: no customer-managed key is configured for region ap-northeast-3 (GCGUARD_KMS_KEYS); policy: it cannot be parsed, so gcguard does not rewrite it",
+	} {
+		n := notify.Sample("bucket", finding.WouldFix)
+		n.Mode, n.Reason = "enforce", reason
+		checkJapanese(t, reason, n, false)
+	}
+}
