@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Mode says what a rule does with a violation.
@@ -55,6 +57,10 @@ const (
 	EnvFixPreexisting    = "GCGUARD_FIX_PREEXISTING"
 	EnvLeaseSeconds      = "GCGUARD_LEASE_SECONDS"
 	EnvHoldMinutes       = "GCGUARD_HOLD_MINUTES"
+	// Lines every notice shows when set (notices.systemName, .environment, .contact).
+	EnvSystemName  = "GCGUARD_SYSTEM_NAME" // 利用システム名
+	EnvEnvironment = "GCGUARD_ENVIRONMENT" // 本番／検証, production/staging: free text
+	EnvContact     = "GCGUARD_CONTACT"     // 問い合わせ先
 )
 
 // Config is the whole runtime configuration.
@@ -79,7 +85,13 @@ type Config struct {
 	FixPreexisting    bool
 	LeaseDuration     time.Duration
 	HoldDuration      time.Duration
+	// Notice lines: one line of free text each, "" when not configured.
+	SystemName, Environment, Contact string
 }
+
+// NoticeLineMax bounds each notice line from the configuration, so a
+// notice stays readable and within every channel's limits.
+const NoticeLineMax = 200
 
 // Defaults are the values a field takes when its variable is unset.
 const (
@@ -128,6 +140,14 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 	var errs []error
 	add := func(field, value string, err error) {
 		errs = append(errs, &FieldError{Field: field, Value: value, Err: err})
+	}
+	for name, dst := range map[string]*string{EnvSystemName: &c.SystemName, EnvEnvironment: &c.Environment, EnvContact: &c.Contact} {
+		v := strings.TrimSpace(getenv(name))
+		if utf8.RuneCountInString(v) > NoticeLineMax || strings.ContainsFunc(v, unicode.IsControl) {
+			add(name, v, fmt.Errorf("want one line of at most %d characters", NoticeLineMax))
+			continue
+		}
+		*dst = v
 	}
 	var err error
 	if c.Modes, err = ParseModes(getenv(EnvModes), knownRules); err != nil {
@@ -301,6 +321,9 @@ func (c *Config) Env() map[string]string {
 	set(EnvTopicARN, c.TopicARN)
 	set(EnvExemptionsParam, c.ExemptionsParam)
 	set(EnvOwnRoleARNs, strings.Join(c.OwnRoleARNs, ","))
+	set(EnvSystemName, c.SystemName)
+	set(EnvEnvironment, c.Environment)
+	set(EnvContact, c.Contact)
 	if !c.DeployedAt.IsZero() {
 		env[EnvDeployedAt] = c.DeployedAt.Format(time.RFC3339Nano)
 	}

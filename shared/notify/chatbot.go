@@ -67,36 +67,42 @@ func Chatbot(n *Notice, lang string) ChatbotNotification {
 		if f.label == w.outcomeLabel || f.label == w.modeLabel || f.label == w.severityLabel {
 			continue
 		}
-		fmt.Fprintf(&d, "%s: %s\n", f.label, chatSafe(f.value, f.label == w.resource))
+		fmt.Fprintf(&d, "%s%s%s\n", f.label, w.colon, chatSafe(f.value, f.label == w.resource))
 	}
-	fmt.Fprintf(&d, "%s: %s\n", w.hWho, chatSafe(v.who, false))
+	fmt.Fprintf(&d, "%s%s%s\n", w.hWho, w.colon, chatSafe(v.who, false))
 	if len(v.wrong) > 0 {
-		fmt.Fprintf(&d, "%s:\n", w.hWrong)
+		fmt.Fprintf(&d, "%s%s\n", w.hWrong, strings.TrimSpace(w.colon))
 	}
 	for _, s := range v.wrong {
 		fmt.Fprintf(&d, "• %s\n", chatSafe(s, false))
 	}
-	fmt.Fprintf(&d, "%s: %s\n", w.hDid, chatSafe(v.didIntro, false))
+	fmt.Fprintf(&d, "%s%s%s\n", v.hDid, w.colon, chatSafe(v.didIntro, false))
 	for _, a := range v.actions {
 		fmt.Fprintf(&d, "• %s\n", chatSafe(a, false))
 	}
 	if v.reason != "" {
-		fmt.Fprintf(&d, "%s: %s\n", w.reason, chatSafe(v.reason, false))
+		fmt.Fprintf(&d, "%s%s%s\n", w.reason, w.colon, chatSafe(v.reason, false))
 	}
 	if n.AuditID != "" {
-		fmt.Fprintf(&d, "%s: `%s`\n", w.auditID, n.AuditID)
+		fmt.Fprintf(&d, "%s%s`%s`\n", w.auditID, w.colon, n.AuditID)
 	}
-	if n.Before != "" || n.After != "" {
+	if v.before != "" || v.after != "" {
 		short := func(s string) string { return chatSafe(fit(oneLine(orDash(s)), chatbotPolicyMax, w.truncated), true) }
-		fmt.Fprintf(&d, "%s: %s\n%s: %s\n", w.before, short(n.Before), w.after, short(n.After))
+		fmt.Fprintf(&d, "%s%s%s\n%s%s%s\n", v.beforeL, w.colon, short(v.before), v.afterL, w.colon, short(v.after))
+	}
+	if len(v.preview) > 0 {
+		fmt.Fprintf(&d, "%s%s\n", w.hPreview, strings.TrimSpace(w.colon))
+		for _, p := range v.preview {
+			fmt.Fprintf(&d, "• %s%s%s\n", p.label, w.colon, chatSafe(p.value, true))
+		}
 	}
 
 	var steps []string
 	if v.revert != "" {
-		steps = append(steps, w.revertCmd+": `"+v.revert+"`")
+		steps = append(steps, w.revertCmd+w.colon+"`"+v.revert+"`")
 	}
 	if v.cannot != "" {
-		steps = append(steps, w.cannotUndo+": "+chatSafe(v.cannot, false))
+		steps = append(steps, w.cannotUndo+w.colon+chatSafe(v.cannot, false))
 	}
 	for _, s := range v.undo {
 		if v.revert == "" {
@@ -105,6 +111,9 @@ func Chatbot(n *Notice, lang string) ChatbotNotification {
 	}
 	if v.stack != "" {
 		steps = append(steps, v.stack)
+	}
+	if v.contact != "" {
+		steps = append(steps, w.hContact+w.colon+chatSafe(v.contact, false))
 	}
 	for i := range steps {
 		steps[i] = fit(steps[i], chatbotStepMax, w.truncated)

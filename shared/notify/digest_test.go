@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -54,7 +55,8 @@ func TestGroupKey(t *testing.T) {
 	a := notify.Sample("bucket", finding.Fixed)
 	b := notify.Sample("bucket", finding.Fixed)
 	b.Resource, b.Name, b.AuditID = "arn:aws:s3:::x", "x", "y"
-	b.Violations = []finding.Code{a.Violations[2], a.Violations[0], a.Violations[1]}
+	b.Violations = slices.Clone(a.Violations)
+	slices.Reverse(b.Violations)
 	if notify.GroupKey(a) != notify.GroupKey(b) {
 		t.Error("same news about another resource, violations in another order, grouped apart")
 	}

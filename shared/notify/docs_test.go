@@ -5,58 +5,89 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
-	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/testkit"
 )
 
-// TestDocsSample keeps the sample notices in docs/notices.md and README.md
-// exactly what the code renders (-update rewrites them). docs/notices.md
-// must hold every sample; README.md those it shows.
-func TestDocsSample(t *testing.T) {
+// TestDocsSamples keeps docs/samples/*.txt (the sample notices the README
+// links) exactly what the renderer produces; -update rewrites them.
+func TestDocsSamples(t *testing.T) {
 	root, err := testkit.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples := map[string]*notify.Notice{
-		"ja":     notify.Sample("roletrust", finding.Fixed),
-		"en":     notify.Sample("roletrust", finding.Fixed),
-		"ja-key": notify.Sample("accesskey", finding.Fixed),
+	dir := filepath.Join(root, "docs", "samples")
+	want := map[string]bool{}
+	for _, s := range notify.DocSamples() {
+		want[s.File] = true
+		testkit.Golden(t, filepath.Join(dir, s.File), []byte(s.Text))
 	}
-	langOf := map[string]string{"ja": "ja", "en": "en", "ja-key": "ja"}
-	for _, doc := range []struct {
-		path    string
-		needAll bool
-	}{{filepath.Join(root, "docs", "notices.md"), true}, {filepath.Join(root, "README.md"), false}} {
-		raw, err := os.ReadFile(doc.path)
-		if err != nil {
-			t.Errorf("read %s: %v", doc.path, err)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			t.Errorf("docs/samples/%s is not produced by the renderer: remove it", e.Name())
+		}
+	}
+}
+
+// TestDocsNoticesSamples keeps the samples embedded in docs/notices.md
+// equal to docs/samples/ (-update rewrites them). Each is marked
+// <!-- sample:FILE --> … <!-- /sample:FILE -->.
+func TestDocsNoticesSamples(t *testing.T) {
+	root, err := testkit.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "docs", "notices.md")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(raw)
+	for _, s := range notify.DocSamples() {
+		re := regexp.MustCompile(fmt.Sprintf("(?s)<!-- sample:%s -->\n.*?<!-- /sample:%s -->", regexp.QuoteMeta(s.File), regexp.QuoteMeta(s.File)))
+		if !re.MatchString(got) {
+			t.Errorf("docs/notices.md has no sample:%s section", s.File)
 			continue
 		}
-		got := string(raw)
-		for name, n := range samples {
-			re := regexp.MustCompile(fmt.Sprintf("(?s)<!-- sample:%s -->\n.*?<!-- /sample:%s -->", regexp.QuoteMeta(name), regexp.QuoteMeta(name)))
-			lang := langOf[name]
-			want := fmt.Sprintf("<!-- sample:%s -->\n```text\n件名 / Subject: %s\n\n%s```\n<!-- /sample:%s -->", name, notify.Subject(notify.Masked(n), lang), notify.Text(notify.Masked(n), lang), name)
-			if !re.MatchString(got) {
-				if doc.needAll {
-					t.Errorf("%s has no sample:%s section", doc.path, name)
-				}
-				continue
+		got = re.ReplaceAllLiteralString(got, fmt.Sprintf("<!-- sample:%s -->\n```text\n%s```\n<!-- /sample:%s -->", s.File, s.Text, s.File))
+	}
+	if got == string(raw) {
+		return
+	}
+	if *testkit.Update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("docs/notices.md samples differ from the rendering (run with -update)")
+}
+
+// TestDocsSamplesShowEverything: the README samples show the parts an
+// officer needs: JST and UTC, the revert command, the deployment lines,
+// the access preview (trust fix) and what cannot be undone (key deletion).
+func TestDocsSamplesShowEverything(t *testing.T) {
+	for _, s := range notify.DocSamples() {
+		wants := []string{"JST", "UTC", "gcguard revert"}
+		if strings.HasPrefix(s.File, "notice-accesskey") {
+			wants = []string{"JST", "UTC", map[string]string{"ja": "取り消すことができない変更", "en": "Cannot be undone"}[s.Lang]}
+		}
+		d := notify.SampleDeployment(s.Lang)
+		wants = append(wants, d.SystemName, d.Environment, d.Contact)
+		if strings.HasPrefix(s.File, "notice-roletrust") {
+			wants = append(wants, map[string]string{"ja": "アクセスへの影響（プレビュー）", "en": "Access preview"}[s.Lang])
+		}
+		for _, w := range wants {
+			if !strings.Contains(s.Text, w) {
+				t.Errorf("%s lacks %q", s.File, w)
 			}
-			got = re.ReplaceAllLiteralString(got, want)
 		}
-		if got == string(raw) {
-			continue
-		}
-		if *testkit.Update {
-			if err := os.WriteFile(doc.path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		t.Errorf("%s samples differ from the rendering (run with -update)", doc.path)
 	}
 }

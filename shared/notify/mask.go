@@ -53,5 +53,18 @@ func Masked(n *Notice) *Notice {
 			m.Findings[i].Reason = maskText(m.Findings[i].Reason)
 		}
 	}
+	if m.Preview != nil {
+		pv := Preview{}
+		for _, l := range []struct {
+			dst *[]string
+			src []string
+		}{{&pv.Loses, m.Preview.Loses}, {&pv.Keeps, m.Preview.Keeps}, {&pv.Gains, m.Preview.Gains}} {
+			for _, s := range l.src {
+				*l.dst = append(*l.dst, maskText(s))
+			}
+		}
+		m.Preview = &pv
+	}
+	// Contact is the operator's published contact, never masked.
 	return &m
 }

@@ -49,7 +49,7 @@ func Message(n *Notice, lang string, mask bool) (string, error) {
 		if len(body) <= MessageMax {
 			return body, nil
 		}
-		size := max(utf8.RuneCountInString(n.Before), utf8.RuneCountInString(n.After))
+		size := max(utf8.RuneCountInString(n.Before), utf8.RuneCountInString(n.After), 100*len(n.Findings), 100*len(n.Actions), 100*previewLen(n.Preview))
 		if limit == 0 {
 			limit = size
 		}
@@ -70,6 +70,19 @@ func shortened(n *Notice, lang string, limit int) Notice {
 	m.Reason = truncateRunes(n.Reason, max(limit, 500), marker)
 	if len(m.Findings) > limit/100 {
 		m.Findings = m.Findings[:limit/100]
+	}
+	m.Irreversible = truncateRunes(n.Irreversible, max(limit, 500), marker)
+	m.Actions = nil
+	for i, a := range n.Actions {
+		if i == max(limit/100, 5) {
+			m.Actions = append(m.Actions, marker)
+			break
+		}
+		m.Actions = append(m.Actions, truncateRunes(a, max(limit/10, 300), marker))
+	}
+	if n.Preview != nil {
+		keep := func(l []string) []string { return l[:min(len(l), limit/100)] }
+		m.Preview = &Preview{Loses: keep(n.Preview.Loses), Keeps: keep(n.Preview.Keeps), Gains: keep(n.Preview.Gains)}
 	}
 	return m
 }
@@ -111,4 +124,11 @@ func DecodeNotice(s string) (*Notice, error) {
 		return nil, fmt.Errorf("%w: no rule or outcome", ErrNotNotice)
 	}
 	return &n, nil
+}
+
+func previewLen(p *Preview) int {
+	if p == nil {
+		return 0
+	}
+	return max(len(p.Loses), len(p.Keeps), len(p.Gains))
 }

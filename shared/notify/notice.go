@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
+	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 )
 
@@ -51,4 +52,49 @@ type Notice struct {
 	// Stack is the CloudFormation stack that manages the resource, so the
 	// template is fixed too and the next deploy does not undo the fix.
 	Stack string `json:"stack,omitempty"`
+	// Preview is the access the change takes away, keeps and adds, when
+	// the rule could compute it. Each entry names a principal or an ARN
+	// pattern (an identifier, not a sentence), so both languages show it
+	// as it is.
+	Preview *Preview `json:"preview,omitempty"`
+	// Deployment lines from the configuration, shown when set.
+	SystemName  string `json:"system_name,omitempty"` // 利用システム名
+	Environment string `json:"environment,omitempty"` // 本番／検証, production/staging
+	Contact     string `json:"contact,omitempty"`     // 問い合わせ先
+}
+
+// Preview is the effect of a change on who may access the resource.
+type Preview struct {
+	Loses []string `json:"loses,omitempty"`
+	Keeps []string `json:"keeps,omitempty"`
+	Gains []string `json:"gains,omitempty"`
+}
+
+// Empty reports whether the preview says nothing.
+func (p *Preview) Empty() bool {
+	return p == nil || len(p.Loses)+len(p.Keeps)+len(p.Gains) == 0
+}
+
+// Deployment is the part of the configuration every notice shows: which
+// system and environment the account serves, and whom to ask.
+type Deployment struct {
+	SystemName, Environment, Contact string
+}
+
+// Apply fills the notice's deployment lines that are not set yet.
+func (d Deployment) Apply(n *Notice) {
+	if n.SystemName == "" {
+		n.SystemName = d.SystemName
+	}
+	if n.Environment == "" {
+		n.Environment = d.Environment
+	}
+	if n.Contact == "" {
+		n.Contact = d.Contact
+	}
+}
+
+// DeploymentFrom is the deployment lines of a configuration.
+func DeploymentFrom(c *config.Config) Deployment {
+	return Deployment{SystemName: c.SystemName, Environment: c.Environment, Contact: c.Contact}
 }

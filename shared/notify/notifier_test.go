@@ -51,7 +51,7 @@ func storm(count int, prefix string) []*notify.Notice {
 
 func newNotifier(t *testing.T, s *slackServer, clk *clock) *notify.Notifier {
 	t.Helper()
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	return &notify.Notifier{Slack: h, Window: &notify.Window{Period: 5 * time.Minute, MaxFull: 5}, Language: "ja", Now: clk.Now}
 }
 

@@ -23,10 +23,17 @@ type Publisher struct {
 	TopicARN string
 	Language string // ja | en
 	Mask     bool   // mask e-mail addresses
+	// Deployment adds the system name, environment and contact lines.
+	Deployment Deployment
 }
 
 // Publish renders and sends one notice.
 func (p *Publisher) Publish(ctx context.Context, n *Notice) error {
+	if p.Deployment != (Deployment{}) {
+		m := *n
+		p.Deployment.Apply(&m)
+		n = &m
+	}
 	msg, err := Message(n, p.Language, p.Mask)
 	if err != nil {
 		return err

@@ -95,15 +95,16 @@ func TestContent(t *testing.T) {
 					t.Errorf("%s/%s: text lacks %q", rule, lang, want)
 				}
 			}
+			facts := notify.FactsOf(n)
 			for _, c := range n.Violations {
-				if !strings.Contains(text, notify.Explain(c, lang)) {
+				if !strings.Contains(text, notify.ExplainFacts(c, facts, lang)) {
 					t.Errorf("%s/%s: text lacks the explanation of %s", rule, lang, c)
 				}
 			}
 			if n.RevertCommand != "" && !strings.Contains(text, n.RevertCommand) {
 				t.Errorf("%s/%s: text lacks the revert command", rule, lang)
 			}
-			if n.Irreversible != "" && !strings.Contains(text, n.Irreversible) {
+			if n.Irreversible != "" && !strings.Contains(text, map[string]string{"en": n.Irreversible, "ja": "取り消すことができない変更："}[lang]) {
 				t.Errorf("%s/%s: text does not say what cannot be undone", rule, lang)
 			}
 			if n.Stack != "" && !strings.Contains(text, n.Stack) {

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
@@ -70,6 +72,9 @@ var sampleAPI = map[string]string{
 	"accountpab": "S3 Control: PutPublicAccessBlock",
 }
 
+// The sample lines are the rules' own wording (shared/rules), so the
+// samples show what a real notice says, and the Japanese rendering of each
+// line is the one a real notice gets.
 func sampleFixed(rule string) *Notice {
 	n := &Notice{
 		AuditID: "x", Rule: rule, Mode: "enforce", Severity: Warning, Outcome: finding.Fixed,
@@ -81,56 +86,82 @@ func sampleFixed(rule string) *Notice {
 		n.EventName = "CreateAccessKey"
 		n.Resource, n.Kind, n.Name = "arn:aws:iam::123456789012:user/batch-uploader", "access_key", "AKIAQEXAMPLE7KEY4XYZ (batch-uploader)"
 		n.Violations = []finding.Code{finding.AccessKeyCreated}
-		n.Actions = []string{"Deleted access key AKIAQEXAMPLE7KEY4XYZ of IAM user batch-uploader (the user's other keys were not touched)"}
-		n.Before, n.After = "access key AKIAQEXAMPLE7KEY4XYZ: Active (created 2026-11-24 06:14:00 UTC)", "access key AKIAQEXAMPLE7KEY4XYZ: deleted"
-		n.Irreversible = "a deleted access key cannot be restored; if the Digital Agency approved a key for this user, add an exemption and create a new key"
+		n.Findings = []finding.Finding{{Statement: -1, Code: string(finding.AccessKeyCreated), Reason: "access key AKIAQEXAMPLE7KEY4XYZ of IAM user batch-uploader is Active"}}
+		n.Actions = []string{"delete access key AKIAQEXAMPLE7KEY4XYZ of IAM user batch-uploader"}
+		n.Before, n.After = "access key AKIAQEXAMPLE7KEY4XYZ of IAM user batch-uploader: Active", "access key AKIAQEXAMPLE7KEY4XYZ of IAM user batch-uploader: deleted"
+		n.Irreversible = "a deleted access key cannot be restored; if the key was approved, add an exemption and create a new key"
 	case "iamuser":
 		n.EventName = "CreateLoginProfile"
 		n.Resource, n.Kind, n.Name = "arn:aws:iam::123456789012:user/contractor-sato", "user", "contractor-sato"
-		n.Violations = []finding.Code{finding.IAMUserCreated, finding.LoginProfileCreated}
-		n.Actions = []string{"Deleted the console password (login profile) of IAM user contractor-sato"}
-		n.Before, n.After = "IAM user contractor-sato: console password set, MFA none", "IAM user contractor-sato: no console password"
-		n.Irreversible = "a deleted console password cannot be restored; a revert would need a new password, which gcguard does not create"
+		n.Violations = []finding.Code{finding.LoginProfileCreated}
+		n.Findings = []finding.Finding{{Statement: -1, Code: string(finding.LoginProfileCreated), Reason: "IAM user contractor-sato has a console password"}}
+		n.Actions = []string{"delete the console password (login profile) of IAM user contractor-sato"}
+		n.Before, n.After = "IAM user contractor-sato: console password set", "IAM user contractor-sato: no console password"
+		n.Irreversible = "a deleted console password cannot be restored; an administrator can set a new one"
 	case "roletrust":
 		n.EventName = "UpdateAssumeRolePolicy"
 		n.Resource, n.Kind, n.Name = "arn:aws:iam::123456789012:role/app-deploy", "role", "app-deploy"
 		n.Violations = []finding.Code{finding.TrustPolicyOverbroad}
 		n.Findings = []finding.Finding{
-			{Statement: 0, Sid: "AllowAccount", Principal: "arn:aws:iam::123456789012:root", Code: "account_wide", Reason: "any IAM principal of the account may assume the role"},
+			{Statement: 0, Sid: "AllowAccount", Principal: "arn:aws:iam::123456789012:root", Code: "account_wide", Reason: "every IAM principal of this account may assume (no condition pins the caller)"},
 			{Statement: 1, Principal: "arn:aws:iam::999988887777:root", Code: "foreign_account", Reason: "account 999988887777 is neither this account nor trusted"},
 		}
 		n.Actions = []string{
-			"Statement 0: kept the account principal and added ArnLike aws:PrincipalArn = arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*",
-			"Statement 1: removed principal arn:aws:iam::999988887777:root (the statement had nothing else and was removed)",
+			"update the trust policy of role app-deploy (iam:UpdateAssumeRolePolicy):",
+			"statement 0 (AllowAccount) now trusts arn:aws:iam::123456789012:root restricted by aws:PrincipalArn to arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*",
+			"dropped principal arn:aws:iam::999988887777:root from statement 1 (foreign_account)",
+			"dropped statement 1: no principal left",
 		}
-		n.Before = `{"Version":"2012-10-17","Statement":[{"Sid":"AllowAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}`
-		n.After = `{"Version":"2012-10-17","Statement":[{"Sid":"AllowAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*"}}}]}`
+		n.Before = "trust policy of role app-deploy:\n" + indentJSON(`{"Version":"2012-10-17","Statement":[{"Sid":"AllowAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}`)
+		n.After = "trust policy of role app-deploy:\n" + indentJSON(`{"Version":"2012-10-17","Statement":[{"Sid":"AllowAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*"}}}]}`)
+		n.Preview = &Preview{
+			Loses: []string{"arn:aws:iam::999988887777:root", "arn:aws:iam::123456789012:role/app-ci-runner"},
+			Keeps: []string{"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/ap-northeast-1/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef"},
+		}
 		n.RevertCommand = "x"
 		n.Stack = "app-prod-iam"
 	case "bucket":
+		const key = "arn:aws:kms:ap-northeast-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 		n.EventName = "PutBucketEncryption"
 		n.Region = "ap-northeast-1"
 		n.Resource, n.Kind, n.Name = "arn:aws:s3:::juminhyo-archive-prod", "bucket", "juminhyo-archive-prod"
-		n.Violations = []finding.Code{finding.BucketEncryptionNotKMS, finding.BucketPolicyMissingTLSDeny, finding.BucketPABOff}
-		n.Actions = []string{
-			"Set default encryption to aws:kms with key arn:aws:kms:ap-northeast-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d and S3 Bucket Key on (SSE-C stays blocked)",
-			"Added the deny statements gcguard-DenyInsecureTransport and gcguard-DenyOtherEncryption to the bucket policy (owner statements kept)",
-			"Turned on all four Block Public Access settings of the bucket",
+		n.Violations = []finding.Code{finding.BucketPABOff, finding.BucketACLPublic, finding.BucketEncryptionNotKMS, finding.BucketPolicyMissingTLSDeny}
+		n.Findings = []finding.Finding{
+			{Statement: -1, Code: string(finding.BucketPABOff), Reason: "Block Public Access is not fully on for the bucket: off: BlockPublicPolicy, RestrictPublicBuckets"},
+			{Statement: -1, Code: string(finding.BucketACLPublic), Reason: "ACLs are enabled (Object Ownership ObjectWriter): any bucket or object ACL can make data public"},
+			{Statement: -1, Code: string(finding.BucketEncryptionNotKMS), Reason: "default encryption is AES256, not SSE-KMS"},
+			{Statement: -1, Code: string(finding.BucketPolicyMissingTLSDeny), Reason: "no Deny of requests without TLS (aws:SecureTransport false) on the bucket and its objects"},
 		}
-		n.Before = "encryption: AES256 (SSE-S3); policy: 1 owner statement, no TLS deny; Block Public Access: BlockPublicPolicy=false, RestrictPublicBuckets=false"
-		n.After = "encryption: aws:kms with the gcguard key, Bucket Key on; policy: owner statement + 2 gcguard deny statements; Block Public Access: all on"
+		n.Actions = []string{
+			"turn on all four Block Public Access settings of the bucket",
+			"set Object Ownership to BucketOwnerEnforced (ACLs disabled)",
+			"set default encryption to aws:kms key " + key + ", bucket key on, SSE-C blocked",
+			"write the bucket policy: added GcguardDenyInsecureTransport; added GcguardDenyNonKMSEncryption; added GcguardDenySSEC",
+		}
+		n.Before = "Block Public Access: off: BlockPublicPolicy, RestrictPublicBuckets\nObject Ownership: ObjectWriter\ndefault encryption: AES256\nbucket policy: 1 statement(s) [AppRead], 312 bytes"
+		n.After = "Block Public Access: all four on\nObject Ownership: BucketOwnerEnforced\ndefault encryption: aws:kms key " + key + ", bucket key on, SSE-C blocked\n" +
+			"bucket policy: 4 statement(s) [AppRead, GcguardDenyInsecureTransport, GcguardDenyNonKMSEncryption, GcguardDenySSEC], 1288 bytes"
 		n.RevertCommand = "x"
 		n.Stack = "juminhyo-storage"
 	case "accountpab":
 		n.EventName = "DeleteAccountPublicAccessBlock"
 		n.Resource, n.Kind, n.Name = "arn:aws:s3:us-east-1:123456789012:account/123456789012", "account", "123456789012"
 		n.Violations = []finding.Code{finding.AccountPABOff}
-		n.Actions = []string{"Turned on all four account-level S3 Block Public Access settings"}
-		n.Before = "BlockPublicAcls=false IgnorePublicAcls=false BlockPublicPolicy=false RestrictPublicBuckets=false (no configuration)"
-		n.After = "BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true"
+		n.Findings = []finding.Finding{{Statement: -1, Code: string(finding.AccountPABOff), Reason: "account-level Block Public Access is not fully on: not set (all off)"}}
+		n.Actions = []string{"turn on all four account-level Block Public Access settings"}
+		n.Before = "account 123456789012 Block Public Access: not set (all off)"
+		n.After = "account 123456789012 Block Public Access: all four on"
 		n.RevertCommand = "x"
 	}
 	return n
+}
+
+func indentJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return b.String()
 }
 
 // SampleRootKey is the critical notice for a root access key: gcguard
@@ -140,10 +171,49 @@ func SampleRootKey() *Notice {
 	n.Outcome, n.Severity = finding.WouldFix, Critical
 	n.AuditID = "20261124T061402Z-9b8a7c6d"
 	n.Actor = cloudtrail.Actor{Kind: cloudtrail.ActorRoot, Name: "root", ARN: "arn:aws:iam::123456789012:root", Account: sampleAccount}
-	n.Resource, n.Name = "arn:aws:iam::123456789012:root", "AKIAQROOTEXAMPLE2KEY (root)"
+	n.Resource, n.Name = "arn:aws:iam::123456789012:root", "root"
 	n.Violations = []finding.Code{finding.RootAccessKeyCreated}
-	n.Actions = []string{"Sign in as the root user now and delete access key AKIAQROOTEXAMPLE2KEY (Security credentials > Access keys)"}
-	n.Before, n.After, n.Irreversible, n.RevertCommand = "", "", "", ""
-	n.Reason = "only the root user can delete a root access key"
+	n.Findings = []finding.Finding{{Statement: -1, Code: string(finding.RootAccessKeyCreated), Reason: "the root user has an access key"}}
+	n.Actions, n.After, n.Irreversible, n.RevertCommand = nil, "", "", ""
+	n.Before = "root user has 1 access key(s)"
+	n.Reason = "only the root user can delete the root user's access keys: sign in as root, open Security credentials and delete the key"
 	return n
+}
+
+// SampleDeployment is the deployment lines a configured account adds to
+// every notice (notices.systemName, notices.environment, notices.contact).
+func SampleDeployment(lang string) Deployment {
+	if Lang(lang) == English {
+		return Deployment{SystemName: "Resident records system", Environment: "production", Contact: "Information Policy Division, Example City: gcguard desk (ext. 1234, security@city.example.lg.jp)"}
+	}
+	return Deployment{SystemName: "住民記録システム", Environment: "本番", Contact: "〇〇市 情報政策課 gcguard 運用窓口（内線 1234、security@city.example.lg.jp）"}
+}
+
+// DocSample is one sample notice the documentation shows: an e-mail as an
+// officer receives it, subject first.
+type DocSample struct {
+	File string // under docs/samples/
+	Lang string
+	Text string
+}
+
+// DocSamples are the README's and docs/notices.md's sample e-mails: a
+// trust-policy fix and an access-key deletion, in Japanese and English,
+// with the deployment lines a configured account adds and the actor's
+// address masked. TestDocsSamples keeps docs/samples/ equal to them.
+func DocSamples() []DocSample {
+	var out []DocSample
+	for _, rule := range []string{"roletrust", "accesskey"} {
+		for _, lang := range []string{Japanese, English} {
+			n := Sample(rule, finding.Fixed)
+			SampleDeployment(lang).Apply(n)
+			n = Masked(n)
+			out = append(out, DocSample{
+				File: "notice-" + rule + "-fixed." + lang + ".txt",
+				Lang: lang,
+				Text: wordsFor(lang).subjectLabel + Subject(n, lang) + "\n\n" + Text(n, lang),
+			})
+		}
+	}
+	return out
 }

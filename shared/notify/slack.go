@@ -140,33 +140,54 @@ func Slack(n *Notice, lang string) SlackMessage {
 		did += "\n• " + strings.Join(v.actions, "\n• ")
 	}
 	if v.reason != "" {
-		did += "\n" + w.reason + ": " + v.reason
+		did += "\n" + w.reason + w.colon + v.reason
 	}
-	parts = append(parts, part{title: w.hDid, body: did, min: 300})
-	if n.Before != "" || n.After != "" {
-		parts = append(parts, part{title: w.before, body: orDash(n.Before), code: true, min: 100})
-		parts = append(parts, part{title: w.after, body: orDash(n.After), code: true, min: 100})
+	parts = append(parts, part{title: v.hDid, body: did, min: 300})
+	if v.before != "" || v.after != "" {
+		parts = append(parts, part{title: v.beforeL, body: orDash(v.before), code: true, min: 100})
+		parts = append(parts, part{title: v.afterL, body: orDash(v.after), code: true, min: 100})
+	}
+	if len(v.preview) > 0 {
+		parts = append(parts, part{title: w.hPreview, body: previewText(v), min: 200})
 	}
 	undo := strings.Join(v.undo, "\n")
 	if v.revert != "" {
 		undo += "\n`" + v.revert + "`\n" + w.revertHold
 	}
 	if v.cannot != "" {
-		undo += "\n*" + w.cannotUndo + "*: " + v.cannot
+		undo += "\n*" + w.cannotUndo + "*" + w.colon + v.cannot
 	}
 	if n.AuditID != "" {
-		undo = w.auditID + ": `" + n.AuditID + "`\n" + strings.TrimPrefix(undo, "\n")
+		undo = w.auditID + w.colon + "`" + n.AuditID + "`\n" + strings.TrimPrefix(undo, "\n")
 	}
 	parts = append(parts, part{title: w.hUndo, body: strings.TrimSpace(undo), min: 400})
 	if v.stack != "" {
 		parts = append(parts, part{title: w.hStack, body: v.stack, min: 200})
 	}
+	if v.contact != "" {
+		parts = append(parts, part{title: w.hContact, body: v.contact, min: 200})
+	}
 
-	foot := contextBlock(w.footer, w.eventID+": "+orDash(n.EventID), w.auditID+": "+orDash(n.AuditID))
+	foot := contextBlock(w.footer, w.eventID+w.colon+orDash(n.EventID), w.auditID+w.colon+orDash(n.AuditID))
 	fixed := SlackMessage{Blocks: append(blocks, foot)}.TextLen()
 	blocks = append(blocks, fitParts(parts, SlackMessageMax-fixed, w.truncated)...)
 	blocks = append(blocks, foot)
 	return SlackMessage{Text: fitEscaped(Subject(n, lang), slackFallback, "…"), Blocks: capBlocks(blocks, w.truncated)}
+}
+
+// previewText lists the access preview, one principal per line under its label.
+func previewText(v *view) string {
+	var b strings.Builder
+	b.WriteString(v.previewNote + "\n")
+	last := ""
+	for _, p := range v.preview {
+		if p.label != last {
+			b.WriteString(p.label + v.w.colon + "\n")
+			last = p.label
+		}
+		b.WriteString("• " + p.value + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // fitParts renders parts as sections whose text adds up to at most budget.
@@ -230,7 +251,8 @@ func capBlocks(blocks []SlackBlock, marker string) []SlackBlock {
 // never produce an invalid string.
 func sanitized(n *Notice) *Notice {
 	m := *n
-	for _, p := range []*string{&m.Name, &m.Resource, &m.Reason, &m.Before, &m.After, &m.Irreversible, &m.Stack, &m.Actor.Name, &m.Actor.Email, &m.EventName} {
+	for _, p := range []*string{&m.Name, &m.Resource, &m.Reason, &m.Before, &m.After, &m.Irreversible, &m.Stack, &m.Actor.Name, &m.Actor.Email, &m.EventName,
+		&m.SystemName, &m.Environment, &m.Contact} {
 		*p = strings.ToValidUTF8(*p, "\uFFFD")
 	}
 	m.Actions = append([]string(nil), n.Actions...)
@@ -272,13 +294,13 @@ func SlackDigest(groups []*Group, lang string) SlackMessage {
 		v := newView(s, lang)
 		end := g.Opened.Add(g.Period)
 		summary := fmt.Sprintf(w.digestWindow, g.Opened.In(jst).Format("15:04"), end.In(jst).Format("15:04 JST"), int(g.Period/time.Minute), g.Count)
-		summary += "\n*" + or(w.rule, s.Rule) + "* — " + or(w.outcome, s.Outcome) + "\n" + w.hWho + ": " + v.who
+		summary += "\n*" + or(w.rule, s.Rule) + "* — " + or(w.outcome, s.Outcome) + "\n" + w.hWho + w.colon + v.who
 		if len(s.Violations) > 0 {
 			codes := make([]string, len(s.Violations))
 			for i, c := range s.Violations {
 				codes[i] = string(c)
 			}
-			summary += "\n" + w.hWrong + ": " + strings.Join(codes, ", ")
+			summary += "\n" + w.hWrong + w.colon + strings.Join(codes, w.listSep)
 		}
 		if g.Capped {
 			summary += "\n" + w.digestCapped

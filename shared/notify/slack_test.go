@@ -93,6 +93,15 @@ func oversized(size int) *notify.Notice {
 	}
 	n.Stack = strings.Repeat("スタック", 400)
 	n.Irreversible = jp
+	n.Preview = &notify.Preview{}
+	for i := range size/100 + 1 {
+		n.Preview.Loses = append(n.Preview.Loses, fmt.Sprintf("arn:aws:iam::999988887777:role/長いロール名-%d<!channel>", i))
+		n.Preview.Keeps = append(n.Preview.Keeps, fmt.Sprintf("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_%d", i))
+	}
+	// The configured lines at their maximum length.
+	n.SystemName = strings.Repeat("住", 200)
+	n.Environment = strings.Repeat("本", 200)
+	n.Contact = strings.Repeat("窓口🔒", 100)
 	return n
 }
 
@@ -173,4 +182,19 @@ func TestPlainSlack(t *testing.T) {
 	alarm := `{"AlarmName":"gcguard-errors","NewStateValue":"ALARM","NewStateReason":"` + strings.Repeat("しきい値<を>超えました", 1000) + `"}`
 	m := notify.PlainSlack("ALARM: \"gcguard-errors\" in Asia Pacific (Tokyo)", alarm, "ja")
 	checkLimits(t, m)
+}
+
+// TestMessageFitsWithLargePreview: an access preview of thousands of
+// principals is shortened like the findings, so the SNS message fits.
+func TestMessageFitsWithLargePreview(t *testing.T) {
+	for _, lang := range langs {
+		n := oversized(300000)
+		msg, err := notify.Message(n, lang, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msg) > notify.MessageMax {
+			t.Errorf("%s: %d bytes > %d", lang, len(msg), notify.MessageMax)
+		}
+	}
 }

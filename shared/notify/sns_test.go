@@ -131,7 +131,7 @@ func TestSNSDeliversEachProtocolItsKey(t *testing.T) {
 
 	select {
 	case h := <-httpGot:
-		if h.Message != keys[notify.KeyDefault] || !strings.Contains(h.Message, "■ 元に戻すには") {
+		if h.Message != keys[notify.KeyDefault] || !strings.Contains(h.Message, "■ 変更の取り消し（切り戻し）方法") {
 			t.Errorf("http subscriber got %.200q, want the default key (the e-mail text)", h.Message)
 		}
 	case <-time.After(5 * time.Second):

@@ -13,11 +13,14 @@ const SubjectMax = 99
 // the inbox alone tells what needs attention.
 func Subject(n *Notice, lang string) string {
 	v := newView(n, lang)
-	prefix := "[gcguard]"
+	prefix := strings.TrimSpace(v.w.subject)
 	if n.Severity == Critical {
-		prefix = "[gcguard][" + or(v.w.severity, Critical) + "]"
+		prefix += "[" + or(v.w.severity, Critical) + "]"
 	}
 	s := prefix + " " + v.headline
+	if v.w.lang == Japanese {
+		s = prefix + v.headline
+	}
 	if n.Account != "" {
 		s += " / " + n.Account
 	}
@@ -25,8 +28,8 @@ func Subject(n *Notice, lang string) string {
 }
 
 // Text is the plain-text e-mail body: sections a municipal IT officer reads
-// top to bottom (what happened, who, what is wrong, what gcguard did, how
-// to undo, the CloudFormation stack).
+// top to bottom (what happened, who, what is wrong, what gcguard did, the
+// access it changes, how to undo, the CloudFormation stack, whom to ask).
 func Text(n *Notice, lang string) string {
 	v := newView(n, lang)
 	w := v.w
@@ -34,10 +37,11 @@ func Text(n *Notice, lang string) string {
 	line := func(s string) { b.WriteString(s); b.WriteByte('\n') }
 	section := func(title string) { line(""); line("■ " + title) }
 	bullet := func(s string) { line("  - " + indent(s, "    ")) }
+	label := func(s string) string { return strings.TrimRight(s+w.colon, " ") }
 
 	line(v.headline)
 	if n.Severity == Critical {
-		line("*** " + w.severityLabel + ": " + or(w.severity, Critical) + " ***")
+		line("*** " + w.severityLabel + w.colon + or(w.severity, Critical) + " ***")
 	}
 
 	section(w.hWhat)
@@ -45,11 +49,16 @@ func Text(n *Notice, lang string) string {
 	for _, f := range v.facts {
 		width = max(width, displayWidth(f.label))
 	}
+	width = max(width, displayWidth(w.eventID))
+	sep := " : "
+	if w.lang == Japanese {
+		sep = "："
+	}
 	for _, f := range v.facts {
-		line("  " + pad(f.label, width) + " : " + indent(f.value, "    "))
+		line("  " + pad(f.label, width) + sep + indent(f.value, "    "))
 	}
 	if n.EventID != "" {
-		line("  " + pad(w.eventID, width) + " : " + n.EventID)
+		line("  " + pad(w.eventID, width) + sep + n.EventID)
 	}
 
 	section(w.hWho)
@@ -63,30 +72,43 @@ func Text(n *Notice, lang string) string {
 		bullet(s)
 	}
 	if len(v.findings) > 0 {
-		line("  " + w.details + ":")
+		line("  " + label(w.details))
 		for _, s := range v.findings {
 			line("    * " + indent(s, "      "))
 		}
 	}
 
-	section(w.hDid)
+	section(v.hDid)
 	line("  " + v.didIntro)
 	for _, a := range v.actions {
 		bullet(a)
 	}
 	if v.reason != "" {
-		line("  " + w.reason + ": " + indent(v.reason, "    "))
+		line("  " + w.reason + w.colon + indent(v.reason, "    "))
 	}
-	if n.Before != "" || n.After != "" {
-		line("  " + w.before + ":")
-		line(block(orDash(n.Before), "    "))
-		line("  " + w.after + ":")
-		line(block(orDash(n.After), "    "))
+	if v.before != "" || v.after != "" {
+		line("  " + label(v.beforeL))
+		line(block(orDash(v.before), "    "))
+		line("  " + label(v.afterL))
+		line(block(orDash(v.after), "    "))
+	}
+
+	if len(v.preview) > 0 {
+		section(w.hPreview)
+		line("  " + v.previewNote)
+		last := ""
+		for _, p := range v.preview {
+			if p.label != last {
+				line("  " + label(p.label))
+				last = p.label
+			}
+			line("    - " + p.value)
+		}
 	}
 
 	section(w.hUndo)
 	if n.AuditID != "" {
-		line("  " + w.auditID + ": " + n.AuditID)
+		line("  " + w.auditID + w.colon + n.AuditID)
 	}
 	for _, s := range v.undo {
 		line("  " + s)
@@ -96,15 +118,20 @@ func Text(n *Notice, lang string) string {
 		line("  " + w.revertHold)
 	}
 	if v.cannot != "" {
-		line("  " + w.cannotUndo + ": " + indent(v.cannot, "    "))
+		line("  " + w.cannotUndo + w.colon + indent(v.cannot, "    "))
 	}
 
 	if v.stack != "" {
 		section(w.hStack)
 		line("  " + v.stack)
 	}
+	if v.contact != "" {
+		section(w.hContact)
+		line("  " + indent(v.contact, "  "))
+	}
 	line("")
-	line("-- " + w.footer)
+	line("-- ")
+	line(w.footer)
 	return b.String()
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -248,15 +247,28 @@ func (h *Webhook) webhookURL(ctx context.Context, refresh bool) (string, error) 
 	}
 	u, err := ParseWebhookSecret(aws.ToString(out.SecretString))
 	if err != nil {
+		// Critical: until someone fixes the secret, no notice reaches Slack.
+		h.logger().ErrorContext(ctx, "Slack webhook secret refused: no notice is posted to Slack until it holds a Slack incoming-webhook URL",
+			"severity", "critical", "secret_arn", h.SecretARN, "error", err.Error())
 		return "", fmt.Errorf("Slack webhook secret %s: %w", h.SecretARN, err)
 	}
 	h.url = u
 	return u, nil
 }
 
+// SlackWebhookPrefix is the only kind of URL the notifier posts to. A
+// secret holding anything else is refused: whoever can edit the secret
+// must not be able to send every notice (who did what to which resource)
+// to another host.
+const SlackWebhookPrefix = "https://hooks.slack.com/"
+
+// ErrNotSlackWebhook marks a secret whose URL is not a Slack incoming webhook.
+var ErrNotSlackWebhook = errors.New("only Slack incoming-webhook URLs (" + SlackWebhookPrefix + "…) are accepted")
+
 // ParseWebhookSecret reads the secret's value: the webhook URL itself, or
-// JSON with "webhook_url" (or "url"). The URL must be https; plain http is
-// accepted only for a loopback host (local tests).
+// JSON with "webhook_url" (or "url"). Only https://hooks.slack.com/ URLs
+// are accepted; the error names the refused scheme and host, never the
+// URL (a webhook URL is a credential).
 func ParseWebhookSecret(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "{") {
@@ -276,10 +288,8 @@ func ParseWebhookSecret(s string) (string, error) {
 	if err != nil || u.Host == "" {
 		return "", errors.New("the value is not a URL: want a Slack incoming-webhook URL (https://hooks.slack.com/services/…)")
 	}
-	host := u.Hostname()
-	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
-		return "", errors.New("the webhook URL must use https")
+	if !strings.HasPrefix(s, SlackWebhookPrefix) || u.Scheme != "https" || u.Host != "hooks.slack.com" || u.User != nil {
+		return "", fmt.Errorf("%w: the secret holds a URL for %s://%s", ErrNotSlackWebhook, u.Scheme, u.Host)
 	}
 	return s, nil
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +53,44 @@ func newSlack(t *testing.T, answers ...func(w http.ResponseWriter, r *http.Reque
 	return s
 }
 
+// Hook is the webhook URL the secret holds for this server: a real-shaped
+// https://hooks.slack.com/ URL (the only kind gcguard accepts) whose last
+// segment routes the request here.
+func (s *slackServer) Hook() string {
+	routes.Lock()
+	defer routes.Unlock()
+	token := fmt.Sprintf("TOKEN%d", len(routes.m))
+	routes.m[token] = s.URL
+	return "https://hooks.slack.com/services/T000/B000/" + token
+}
+
+// routes maps webhook tokens to test servers; routed is the client that
+// delivers https://hooks.slack.com/… requests to them, as a proxy would.
+var routes = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+type routedTransport struct{}
+
+func (routedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	routes.Lock()
+	target, ok := routes.m[path.Base(req.URL.Path)]
+	routes.Unlock()
+	if req.URL.Host != "hooks.slack.com" || !ok {
+		return nil, fmt.Errorf("test transport: no route for %s", req.URL.Host)
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+var routed = &http.Client{Transport: routedTransport{}}
+
 func (s *slackServer) Requests() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,14 +124,14 @@ func webhook(t *testing.T, url string) (*notify.Webhook, *countingSecrets, strin
 	t.Helper()
 	cfg := motoConfig(t)
 	arn, sm := slackSecret(t, cfg, url)
-	return &notify.Webhook{Secrets: sm, SecretARN: arn, AttemptTimeout: 2 * time.Second, BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond}, sm, arn
+	return &notify.Webhook{Secrets: sm, SecretARN: arn, Client: routed, AttemptTimeout: 2 * time.Second, BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond}, sm, arn
 }
 
 func msg() notify.SlackMessage { return notify.Slack(notify.Sample("bucket", finding.Fixed), "ja") }
 
 func TestWebhook200(t *testing.T) {
 	s := newSlack(t, ok)
-	h, sm, _ := webhook(t, s.URL+"/services/T000/B000/XXXX")
+	h, sm, _ := webhook(t, s.Hook())
 	for range 3 {
 		if err := h.Post(context.Background(), msg()); err != nil {
 			t.Fatal(err)
@@ -110,7 +152,7 @@ func TestWebhook200(t *testing.T) {
 
 func TestWebhook429RetryAfter(t *testing.T) {
 	s := newSlack(t, status(429, "rate_limited", "Retry-After", "1"), ok)
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	start := time.Now()
 	if err := h.Post(context.Background(), msg()); err != nil {
 		t.Fatal(err)
@@ -128,7 +170,7 @@ func TestWebhook429RetryAfter(t *testing.T) {
 
 func TestWebhook429RetryAfterBeyondDeadline(t *testing.T) {
 	s := newSlack(t, status(429, "rate_limited", "Retry-After", "30"))
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -143,7 +185,7 @@ func TestWebhook429RetryAfterBeyondDeadline(t *testing.T) {
 
 func TestWebhook500ThenOK(t *testing.T) {
 	s := newSlack(t, status(500, "internal_error"), status(503, ""), ok)
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	if err := h.Post(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +196,7 @@ func TestWebhook500ThenOK(t *testing.T) {
 
 func TestWebhook500UntilDeadline(t *testing.T) {
 	s := newSlack(t, status(500, "internal_error"))
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -174,7 +216,7 @@ func TestWebhook500UntilDeadline(t *testing.T) {
 func TestWebhookGoneRereadsSecretOnce(t *testing.T) {
 	old := newSlack(t, status(410, "channel_is_archived"))
 	fresh := newSlack(t, ok)
-	h, sm, arn := webhook(t, old.URL)
+	h, sm, arn := webhook(t, old.Hook())
 	if err := h.Post(context.Background(), msg()); err == nil {
 		t.Fatal("want an error while the secret still holds the archived webhook")
 	} else if !strings.Contains(err.Error(), "still holds") {
@@ -184,7 +226,7 @@ func TestWebhookGoneRereadsSecretOnce(t *testing.T) {
 		t.Fatalf("secret reads %d (want 2: cold start, one re-read), posts %d (want 1)", sm.Reads(), len(old.Requests()))
 	}
 	// The administrator puts the new webhook in the secret.
-	if _, err := sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(arn), SecretString: aws.String(fresh.URL)}); err != nil {
+	if _, err := sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(arn), SecretString: aws.String(fresh.Hook())}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Post(context.Background(), msg()); err != nil {
@@ -202,7 +244,7 @@ func TestWebhookGoneRereadsSecretOnce(t *testing.T) {
 func TestWebhookForbiddenAndNotFound(t *testing.T) {
 	for _, code := range []int{403, 404} {
 		s := newSlack(t, status(code, "invalid_token"))
-		h, sm, _ := webhook(t, s.URL)
+		h, sm, _ := webhook(t, s.Hook())
 		var pe *notify.PostError
 		if err := h.Post(context.Background(), msg()); !errors.As(err, &pe) || !pe.Permanent {
 			t.Errorf("%d: err = %v", code, err)
@@ -215,7 +257,7 @@ func TestWebhookForbiddenAndNotFound(t *testing.T) {
 
 func TestWebhookTimeoutThenOK(t *testing.T) {
 	s := newSlack(t, hang(10*time.Second), ok)
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	h.AttemptTimeout = 300 * time.Millisecond
 	start := time.Now()
 	if err := h.Post(context.Background(), msg()); err != nil {
@@ -228,7 +270,7 @@ func TestWebhookTimeoutThenOK(t *testing.T) {
 
 func TestWebhookSlow(t *testing.T) {
 	s := newSlack(t, hang(800*time.Millisecond))
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	if err := h.Post(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +281,7 @@ func TestWebhookSlow(t *testing.T) {
 
 func TestWebhookBlocksRefusedFallsBackToText(t *testing.T) {
 	s := newSlack(t, status(400, "invalid_blocks"), ok)
-	h, _, _ := webhook(t, s.URL)
+	h, _, _ := webhook(t, s.Hook())
 	if err := h.Post(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
@@ -252,13 +294,14 @@ func TestWebhookBlocksRefusedFallsBackToText(t *testing.T) {
 
 func TestWebhookURLNeverInErrors(t *testing.T) {
 	s := newSlack(t, ok)
-	url := s.URL + "/services/T000/B000/SECRETTOKEN"
+	url := s.Hook()
+	token := path.Base(url)
 	s.Close()
 	h, _, _ := webhook(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := h.Post(ctx, msg())
-	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") {
+	if err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -268,7 +311,6 @@ func TestParseWebhookSecret(t *testing.T) {
 		"https://hooks.slack.com/services/T0/B0/x":                    "https://hooks.slack.com/services/T0/B0/x",
 		` {"webhook_url":"https://hooks.slack.com/services/T0/B0/x"}`: "https://hooks.slack.com/services/T0/B0/x",
 		`{"url":"https://hooks.slack.com/services/T0/B0/y"}`:          "https://hooks.slack.com/services/T0/B0/y",
-		"http://127.0.0.1:8080/hook":                                  "http://127.0.0.1:8080/hook",
 	}
 	for in, want := range good {
 		if got, err := notify.ParseWebhookSecret(in); err != nil || got != want {
@@ -279,5 +321,44 @@ func TestParseWebhookSecret(t *testing.T) {
 		if _, err := notify.ParseWebhookSecret(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	// Anything but a Slack incoming webhook: another host, a look-alike,
+	// credentials in the URL, a port, a loopback address.
+	for _, other := range []string{
+		"https://attacker.example/services/T0/B0/x",
+		"https://hooks.slack.com.attacker.example/services/x",
+		"https://hooks.slack.com@attacker.example/services/x",
+		"https://user:pw@hooks.slack.com/services/x",
+		"https://hooks.slack.com:8443/services/x",
+		"http://127.0.0.1:8080/hook",
+		`{"webhook_url":"https://example.com/hook"}`,
+	} {
+		if _, err := notify.ParseWebhookSecret(other); !errors.Is(err, notify.ErrNotSlackWebhook) {
+			t.Errorf("%q: err %v, want ErrNotSlackWebhook", other, err)
+		}
+	}
+}
+
+// TestWebhookRefusesOtherHosts performs the attack: someone who may write
+// the secret points it at their own server. Nothing is posted there, the
+// error says why without echoing the URL, and a critical line is logged.
+func TestWebhookRefusesOtherHosts(t *testing.T) {
+	attacker := newSlack(t, ok)
+	var logs strings.Builder
+	h, _, _ := webhook(t, attacker.URL+"/services/T0/B0/STOLEN")
+	h.Client = nil // the default client: nothing reroutes the request
+	h.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	err := h.Post(context.Background(), msg())
+	if !errors.Is(err, notify.ErrNotSlackWebhook) {
+		t.Fatalf("err = %v, want ErrNotSlackWebhook", err)
+	}
+	if len(attacker.Requests()) != 0 {
+		t.Fatal("the notice was posted to a host that is not Slack")
+	}
+	if strings.Contains(err.Error(), "STOLEN") || !strings.Contains(err.Error(), "hooks.slack.com") {
+		t.Errorf("error should name the rule, not the URL: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"severity":"critical"`) || !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("no critical log line: %s", logs.String())
 	}
 }

@@ -21,129 +21,126 @@ func Lang(s string) string {
 }
 
 // words is everything a renderer says that does not come from the notice.
+// The Japanese words follow the glossary in docs/notices.md (one term per
+// concept); TestGlossary forbids the variants.
 type words struct {
-	outcome   map[finding.Outcome]string
-	severity  map[Severity]string
-	rule      map[string]string
-	kind      map[string]string
-	actor     map[string]string
-	violation map[finding.Code]string
-	// defaultAction says what the rule does when the rule gave no action lines.
-	defaultAction map[string]string
-	mode          map[string]string
+	lang     string
+	outcome  map[finding.Outcome]string
+	severity map[Severity]string
+	rule     map[string]string
+	kind     map[string]string
+	actor    map[string]string
+	yesNo    [2]string
+	lp, rp   string // brackets around an aside: （） in Japanese
+	colon    string // between a label and its value
+	listSep  string // between list items
+	subject  string // subject prefix
+	// subjectLabel introduces the subject line in documentation samples.
+	subjectLabel string
+	mode         map[string]string
 
 	// Section headings and labels.
-	hWhat, hWho, hWrong, hDid, hUndo, hStack                      string
+	hWhat, hWho, hWrong, hStack, hPreview, hContact, hUndo        string
+	hDid, hWould, hReportOnly, hTried, hNone                      string
 	account, region, event, eventID, when, resource               string
+	systemName, environment                                       string
 	outcomeLabel, modeLabel, severityLabel, reason, before, after string
-	auditID, revertCmd, cannotUndo, details, statement            string
-	sweep, unknownActor, role                                     string
+	auditID, revertCmd, cannotUndo, details, statement, sid       string
+	loses, keeps, gains, previewDone, previewPlanned              string
+	current, planned                                              string // before/after labels when nothing was changed
+	sweep, unknownActor, role, principal                          string
 
 	// Phrases.
-	didFixed, wouldFix, compliantNote, exemptedNote, skippedNote, failedNote string
-	revertHow, revertHold, nothingToUndo, failedUndo, noPrior                string
-	stackNote, noViolations, truncated, footer                               string
+	didFixed, wouldFix, reportOnly, compliantNote, exemptedNote, skippedNote, failedNote string
+	revertHow, revertHold, nothingToUndo, failedUndo, noPrior                            string
+	stackNote, noViolations, truncated, footer, raw                                      string
 
 	// Digests.
 	digestHead, digestWindow, digestCapped, digestMore, digestWhere string
 }
 
 var ja = &words{
+	lang: Japanese,
 	outcome: map[finding.Outcome]string{
-		finding.Fixed:     "是正しました",
-		finding.WouldFix:  "違反を検知しました（変更していません）",
-		finding.Compliant: "問題ありません",
-		finding.Exempted:  "例外として承認済みのため変更していません",
-		finding.Skipped:   "対象外のため処理しませんでした",
-		finding.Failed:    "是正に失敗しました（要対応）",
+		finding.Fixed:     "違反を検知し、是正しました",
+		finding.WouldFix:  "違反を検知しました（未是正）",
+		finding.Compliant: "要件を満たしています",
+		finding.Exempted:  "承認済みの例外のため変更していません",
+		finding.Skipped:   "処理の対象外としました",
+		finding.Failed:    "是正に失敗しました（至急対応が必要です）",
 	},
 	severity: map[Severity]string{Info: "情報", Warning: "警告", Critical: "重大"},
 	rule: map[string]string{
 		"accesskey":  "アクセスキーの禁止",
-		"iamuser":    "IAMユーザーの禁止",
+		"iamuser":    "IAM ユーザーの禁止",
 		"roletrust":  "ロールの信頼ポリシー",
-		"bucket":     "S3バケットの保護",
-		"accountpab": "アカウントのS3パブリックアクセスブロック",
+		"bucket":     "S3 バケットの保護",
+		"accountpab": "アカウントの S3 パブリックアクセスブロック",
+		"sweep":      "定期点検",
 	},
 	kind: map[string]string{
 		"access_key": "アクセスキー",
-		"user":       "IAMユーザー",
-		"role":       "IAMロール",
-		"bucket":     "S3バケット",
-		"account":    "AWSアカウント",
+		"user":       "IAM ユーザー",
+		"role":       "IAM ロール",
+		"bucket":     "S3 バケット",
+		"account":    "AWS アカウント",
 	},
 	actor: map[string]string{
-		cloudtrail.ActorSSOUser: "SSOユーザー",
-		cloudtrail.ActorRole:    "IAMロール",
-		cloudtrail.ActorIAMUser: "IAMユーザー",
+		cloudtrail.ActorSSOUser: "SSO ユーザー",
+		cloudtrail.ActorRole:    "IAM ロール",
+		cloudtrail.ActorIAMUser: "IAM ユーザー",
 		cloudtrail.ActorRoot:    "ルートユーザー",
-		cloudtrail.ActorService: "AWSサービス",
-		cloudtrail.ActorAccount: "AWSアカウント",
+		cloudtrail.ActorService: "AWS サービス",
+		cloudtrail.ActorAccount: "AWS アカウント",
 		cloudtrail.ActorUnknown: "不明",
 	},
-	violation: map[finding.Code]string{
-		finding.AccessKeyCreated: "IAMユーザーのアクセスキーが作成されました。ガバメントクラウドでは、人はIAM Identity Center（GCAS SSO）でサインインし、" +
-			"アクセスキーはデジタル庁が個別に承認した場合しか使えません。アクセスキーは期限のない認証情報で、漏えいすると誰でもこのアカウントを操作できます。",
-		finding.AccessKeyReactivated: "無効にされていたアクセスキーが再び有効にされました。承認のないアクセスキーは使えません。",
-		finding.RootAccessKeyCreated: "ルートユーザーのアクセスキーが作成されました。ルートのキーはアカウントのすべてを操作でき、どのポリシーでも制限できません。" +
-			"このキーを削除できるのはルートユーザー本人だけで、gcguardには削除できません。",
-		finding.IAMUserCreated: "IAMユーザーが作成されました。ガバメントクラウドではIAMユーザーは使いません（人はGCAS SSO、プログラムはIAMロールを使います）。",
-		finding.LoginProfileCreated: "IAMユーザーにマネジメントコンソールのパスワード（ログインプロファイル）が設定されました。" +
-			"GCAS SSOを経由しないサインインの入口になります。",
-		finding.TrustPolicyOverbroad: "ロールの信頼ポリシーが、このロールを引き受けられる人を十分に絞り込んでいません" +
-			"（誰でも、他のアカウント、組織全体、このアカウントの全員、またはIDの条件がないフェデレーション）。意図しない人がこのロールの権限を使えます。",
-		finding.BucketEncryptionNotKMS: "バケットのデフォルト暗号化が、同じリージョンのカスタマーマネージドKMSキーによるSSE-KMS（またはDSSE-KMS）ではありません。" +
-			"SSE-S3やAWS管理キー（aws/s3）はガバメントクラウドの要件を満たしません。",
-		finding.BucketKeyWrong: "デフォルト暗号化のKMSキーが許可されたカスタマーマネージドキーではないか、S3バケットキーが有効になっていません。",
-		finding.BucketPolicyMissingTLSDeny: "バケットポリシーに、TLS（HTTPS）を使わないアクセスや別の暗号化方式でのアップロードを拒否する文がありません。" +
-			"暗号化されていない通信でデータを読み書きできます。",
-		finding.BucketPublic:    "バケットポリシーが、誰でも（または条件で絞り込まれていない他者が）アクセスできる許可を含んでいます。",
-		finding.BucketACLPublic: "バケットのACLが、全員（AllUsers）または認証済みのすべてのAWSユーザー（AuthenticatedUsers）に権限を与えています。",
-		finding.BucketPABOff:    "バケットのパブリックアクセスブロック（4つの設定）がすべて有効にはなっていません。",
-		finding.AccountPABOff: "アカウント全体のS3パブリックアクセスブロック（4つの設定）がすべて有効にはなっていません。" +
-			"どのバケットでも公開設定ができる状態です。",
-		finding.RequestParametersOmitted: "CloudTrailの記録が大きすぎたため、リクエストの内容が省略されていました。" +
-			"gcguardはイベントではなく、現在の設定を読み直して判断しています。",
-	},
-	defaultAction: map[string]string{
-		"accesskey":  "イベントで作成（または再有効化）されたアクセスキーだけを削除（設定により無効化）する。同じユーザーの他のキーには触れない。",
-		"iamuser":    "通知のみ（設定によりコンソールのパスワードを削除する）。",
-		"roletrust":  "信頼ポリシーを、引き受けてよい人だけに絞り込む（許可されたプリンシパルは引き続き引き受けられる）。",
-		"bucket":     "KMSによるデフォルト暗号化、TLS必須などの拒否文、公開設定の除去、パブリックアクセスブロックの有効化。",
-		"accountpab": "アカウントのS3パブリックアクセスブロックの4つの設定をすべて有効にする。",
-	},
-	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）"},
+	yesNo: [2]string{"あり", "なし"},
+	lp:    "（", rp: "）", colon: "：", listSep: "、", subject: "【gcguard】", subjectLabel: "件名：",
+	mode: map[string]string{"enforce": "是正モード（enforce）", "notify": "通知モード（notify）", "off": "停止（off）", "sweep": "定期点検"},
 
-	hWhat: "何が起きたか", hWho: "誰が行ったか", hWrong: "何が問題か", hDid: "gcguardの対処", hUndo: "元に戻すには", hStack: "CloudFormation",
-	account: "アカウント", region: "リージョン", event: "イベント", eventID: "イベントID", when: "日時", resource: "リソース",
-	outcomeLabel: "結果", modeLabel: "モード", severityLabel: "重大度", reason: "理由", before: "変更前", after: "変更後",
-	auditID: "監査ID", revertCmd: "元に戻すコマンド", cannotUndo: "元に戻せないもの", details: "詳細", statement: "ステートメント",
-	sweep: "定期点検で検出（イベントなし）", unknownActor: "不明（定期点検ではイベントの実行者は分かりません）", role: "ロール",
+	hWhat: "発生した事象", hWho: "操作者", hWrong: "検知した違反の内容", hStack: "CloudFormation スタック",
+	hPreview: "アクセスへの影響（プレビュー）", hContact: "お問い合わせ先", hUndo: "変更の取り消し（切り戻し）方法",
+	hDid: "gcguard が実施した対応", hWould: "gcguard が実施予定の対応（通知モードのため未実施）",
+	hReportOnly: "gcguard の対応（報告のみ）", hTried: "gcguard が試みた対応（未完了）", hNone: "gcguard の対応",
+	account: "アカウント", region: "リージョン", event: "イベント", eventID: "イベント ID", when: "日時", resource: "リソース",
+	systemName: "利用システム名", environment: "環境",
+	outcomeLabel: "結果", modeLabel: "動作モード", severityLabel: "重要度", reason: "理由", before: "変更前", after: "変更後",
+	auditID: "監査 ID", revertCmd: "切り戻しコマンド", cannotUndo: "取り消すことができない変更", details: "詳細",
+	statement: "ステートメント", sid: "Sid",
+	loses: "失われるアクセス", keeps: "維持されるアクセス", gains: "新たに許可されるアクセス",
+	previewDone:    "この変更によって、次の主体（プリンシパル）のアクセスが変わりました。",
+	previewPlanned: "是正した場合、次の主体（プリンシパル）のアクセスが変わります。",
+	current:        "現在の設定", planned: "是正後の設定（未実施）",
+	sweep: "定期点検で検知（該当するイベントなし）", unknownActor: "不明（定期点検では、変更を行った操作者は特定できません）",
+	role: "ロール", principal: "主体（プリンシパル）",
 
-	didFixed:      "gcguardは次の変更を行いました:",
-	wouldFix:      "通知モードのため何も変更していません。是正モード（enforce）なら次の変更を行います。必要なら手動で対応してください:",
+	didFixed:      "gcguard は次の変更を実施しました。",
+	wouldFix:      "本ルールは通知モード（notify）で動作しているため、gcguard は変更を行っていません。是正モード（enforce）であれば次の変更を実施します。必要に応じて、手動で対応してください。",
+	reportOnly:    "gcguard は次の理由により変更を行わず、報告のみとしました。必要に応じて、手動で対応してください。",
 	compliantNote: "現在の設定は要件を満たしています。対応は不要です。",
-	exemptedNote:  "承認済みの例外に該当するため、gcguardは何も変更していません。",
-	skippedNote:   "gcguardはこのリソースを処理していません。",
-	failedNote:    "gcguardは変更を試みましたが、完了していません。リソースは違反したままの可能性があります。至急確認してください。試みた変更:",
-	revertHow:     "次のコマンドで、監査記録に保存した変更前の状態に戻せます:",
-	revertHold:    "元に戻した後しばらく（保留期間）は、gcguardはこのリソースを再び是正しません。",
-	nothingToUndo: "gcguardは何も変更していないため、元に戻す操作はありません。",
-	failedUndo:    "変更が途中まで適用された可能性があります。現在の状態を確認し、必要なら監査IDを添えて管理者に連絡してください。",
-	noPrior:       "変更前の状態が記録されていないため、gcguardでは元に戻せません。",
-	stackNote:     "このリソースはCloudFormationスタック「%s」が管理しています。テンプレートも修正してください。修正しないと、次回のデプロイでこの変更が元に戻ります。",
-	noViolations:  "違反はありません。",
+	exemptedNote:  "承認済みの例外に該当するため、gcguard は変更を行っていません。",
+	skippedNote:   "gcguard はこのリソースを処理していません。",
+	failedNote:    "gcguard は変更を試みましたが、完了しませんでした。リソースは違反した状態のままであるおそれがあります。至急、現在の設定を確認してください。試みた変更は次のとおりです。",
+	revertHow:     "次のコマンドを実行すると、監査記録に保存された変更前の状態に戻すことができます。",
+	revertHold:    "切り戻し後の一定期間（保留期間）は、gcguard はこのリソースを再度是正しません。",
+	nothingToUndo: "gcguard は変更を行っていないため、切り戻しの必要はありません。",
+	failedUndo:    "変更が途中まで適用されたおそれがあります。現在の状態を確認のうえ、必要に応じて監査 ID を添えて管理者へ連絡してください。",
+	noPrior:       "変更前の状態が記録されていないため、gcguard では切り戻しできません。",
+	stackNote:     "このリソースは CloudFormation スタック「%s」で管理されています。テンプレートも併せて修正してください。修正しない場合、次回のデプロイでこの変更が元に戻るおそれがあります。",
+	noViolations:  "違反は検知されていません。",
 	truncated:     "…（以下省略）",
-	footer:        "gcguard ガバメントクラウド ガードレール",
+	footer:        "本通知は、この AWS アカウントに運用事業者が導入したガードレール gcguard から自動送信されています。デジタル庁からの通知ではありません。",
+	raw:           "（原文）",
 
-	digestHead:   "gcguard まとめ: 同様の通知 %d 件",
+	digestHead:   "gcguard まとめ：同様の通知 %d 件",
 	digestWindow: "%s から %s までの %d 分間に、次と同じ内容の通知が %d 件ありました（個別の投稿は省略しました）。",
-	digestCapped: "通知が多いため、この時間帯は重大な通知以外をまとめています。",
+	digestCapped: "通知が多いため、この時間帯は重大な通知以外をまとめて送信しています。",
 	digestMore:   "ほか %d 件",
 	digestWhere:  "すべての通知はメールでも送信され、監査テーブルに記録されています（`gcguard history`）。",
 }
 
 var en = &words{
+	lang: English,
 	outcome: map[finding.Outcome]string{
 		finding.Fixed:     "Fixed",
 		finding.WouldFix:  "Violation found (nothing changed)",
@@ -159,6 +156,7 @@ var en = &words{
 		"roletrust":  "Role trust policy",
 		"bucket":     "S3 bucket protection",
 		"accountpab": "Account-level S3 Block Public Access",
+		"sweep":      "Scheduled sweep",
 	},
 	kind: map[string]string{
 		"access_key": "access key",
@@ -176,45 +174,29 @@ var en = &words{
 		cloudtrail.ActorAccount: "AWS account",
 		cloudtrail.ActorUnknown: "unknown",
 	},
-	violation: map[finding.Code]string{
-		finding.AccessKeyCreated: "An access key was created for an IAM user. On the Government Cloud people sign in through IAM Identity Center (GCAS SSO); " +
-			"access keys are allowed only where the Digital Agency approved them case by case. A key never expires, and whoever holds a leaked key can act in this account.",
-		finding.AccessKeyReactivated: "An inactive access key was made active again. Access keys without approval may not be used.",
-		finding.RootAccessKeyCreated: "An access key was created for the root user. A root key can do everything in the account and no policy can restrict it. " +
-			"Only the root user can delete it; gcguard cannot.",
-		finding.IAMUserCreated:      "An IAM user was created. IAM users are not used on the Government Cloud (people use GCAS SSO, programs use IAM roles).",
-		finding.LoginProfileCreated: "A console password (login profile) was set for an IAM user. It is a way to sign in that bypasses GCAS SSO.",
-		finding.TrustPolicyOverbroad: "The role's trust policy does not narrow down who may assume the role (anyone, other accounts, the whole organization, " +
-			"everyone in this account, or a federated provider without an identity condition). People it was not meant for can use the role's permissions.",
-		finding.BucketEncryptionNotKMS: "The bucket's default encryption is not SSE-KMS (or DSSE-KMS) with a customer-managed KMS key of the bucket's region. " +
-			"SSE-S3 and the AWS-managed key aws/s3 do not meet the Government Cloud requirement.",
-		finding.BucketKeyWrong: "The default-encryption KMS key is not an allowed customer-managed key, or the S3 Bucket Key is not enabled.",
-		finding.BucketPolicyMissingTLSDeny: "The bucket policy lacks the statements that deny access without TLS (HTTPS) and uploads asking for another encryption. " +
-			"Data can be read or written over unencrypted connections.",
-		finding.BucketPublic:    "The bucket policy grants access to anyone (or to others not narrowed down by a condition).",
-		finding.BucketACLPublic: "The bucket ACL grants permissions to everyone (AllUsers) or to every AWS user (AuthenticatedUsers).",
-		finding.BucketPABOff:    "Not all four Block Public Access settings of the bucket are on.",
-		finding.AccountPABOff:   "Not all four account-level S3 Block Public Access settings are on. Any bucket in the account can be made public.",
-		finding.RequestParametersOmitted: "The CloudTrail record was too large and its request parameters were omitted. " +
-			"gcguard judged from the resource's current configuration, not from the event.",
-	},
-	defaultAction: map[string]string{
-		"accesskey":  "Delete (or, by configuration, deactivate) exactly the access key created or reactivated in the event; never another key of the user.",
-		"iamuser":    "Notify only (by configuration: delete the console password).",
-		"roletrust":  "Tighten the trust policy to the principals allowed to assume the role; allowed principals keep working.",
-		"bucket":     "KMS default encryption, deny statements for non-TLS access and other encryptions, public grants removed, Block Public Access on.",
-		"accountpab": "Turn all four account-level S3 Block Public Access settings on.",
-	},
+	yesNo: [2]string{"yes", "no"},
+	lp:    " (", rp: ")", colon: ": ", listSep: ", ", subject: "[gcguard] ", subjectLabel: "Subject: ",
 	mode: map[string]string{"enforce": "enforce", "notify": "notify (report only)", "off": "off"},
 
-	hWhat: "What happened", hWho: "Who did it", hWrong: "What is wrong", hDid: "What gcguard did", hUndo: "How to undo", hStack: "CloudFormation",
+	hWhat: "What happened", hWho: "Who did it", hWrong: "What is wrong", hStack: "CloudFormation stack",
+	hPreview: "Access preview", hContact: "Contact", hUndo: "How to undo",
+	hDid: "What gcguard did", hWould: "What gcguard would do (notify mode: nothing changed)",
+	hReportOnly: "What gcguard did (report only)", hTried: "What gcguard tried (not finished)", hNone: "What gcguard did",
 	account: "Account", region: "Region", event: "Event", eventID: "Event ID", when: "Time", resource: "Resource",
+	systemName: "System", environment: "Environment",
 	outcomeLabel: "Outcome", modeLabel: "Mode", severityLabel: "Severity", reason: "Reason", before: "Before", after: "After",
-	auditID: "Audit ID", revertCmd: "Revert command", cannotUndo: "Cannot be undone", details: "Details", statement: "statement",
-	sweep: "found by the scheduled sweep (no event)", unknownActor: "unknown (the sweep does not know who made the change)", role: "role",
+	auditID: "Audit ID", revertCmd: "Revert command", cannotUndo: "Cannot be undone", details: "Details",
+	statement: "statement", sid: "Sid",
+	loses: "Loses access", keeps: "Keeps access", gains: "Gains access",
+	previewDone:    "The change altered the access of these principals.",
+	previewPlanned: "The fix would alter the access of these principals.",
+	current:        "Current", planned: "After the fix (not made)",
+	sweep: "found by the scheduled sweep (no event)", unknownActor: "unknown (the sweep does not know who made the change)",
+	role: "role", principal: "principal",
 
 	didFixed:      "gcguard made these changes:",
-	wouldFix:      "Nothing was changed (notify mode). In enforce mode gcguard would make these changes; make them by hand if needed:",
+	wouldFix:      "Nothing was changed: the rule is in notify mode. In enforce mode gcguard would make these changes; make them by hand if needed:",
+	reportOnly:    "gcguard changed nothing and only reports, for the reason below. Make the changes by hand if needed:",
 	compliantNote: "The resource meets the requirements. Nothing to do.",
 	exemptedNote:  "An approved exemption covers the resource, so gcguard changed nothing.",
 	skippedNote:   "gcguard did not handle this resource.",
@@ -227,7 +209,8 @@ var en = &words{
 	stackNote:     "CloudFormation stack %q manages this resource. Fix its template too, or the next deployment will undo this change.",
 	noViolations:  "No violations.",
 	truncated:     "… (truncated)",
-	footer:        "gcguard guardrails for the Government Cloud",
+	footer:        "Sent automatically by gcguard, the guardrail this AWS account's operator deployed in it. This is not a notice from the Digital Agency.",
+	raw:           "",
 
 	digestHead:   "gcguard digest: %d similar notices",
 	digestWindow: "Between %s and %s (%d minutes) there were %d more notices like this one; they were not posted one by one.",
@@ -249,12 +232,4 @@ func or[K ~string](m map[K]string, k K) string {
 		return v
 	}
 	return string(k)
-}
-
-// Explain says in words what a violation code means, in lang.
-func Explain(c finding.Code, lang string) string {
-	if v, ok := wordsFor(lang).violation[c]; ok {
-		return v
-	}
-	return string(c)
 }
