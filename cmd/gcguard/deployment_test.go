@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/finding"
+	"github.com/gcguard/gcguard/shared/report"
 )
 
 const (
@@ -174,6 +175,24 @@ func TestHistoryDiscoversTableAndFilters(t *testing.T) {
 	}
 	if line := lineOf(out, back.ID+" "); !strings.Contains(line, "  revert  ") || strings.Contains(line, "fixed") {
 		t.Errorf("the revert's line: %q", line)
+	}
+	// HTML and CSV come from the scan report's renderer: every shown record
+	// is a row, the revert among them.
+	code, out, errs = runCLI(t, append([]string{"history", "--format", "html"}, common...)...)
+	if code != exitOK || !strings.HasPrefix(strings.TrimSpace(out), "<!DOCTYPE html>") {
+		t.Fatalf("history --format html: exit %d, %s\n%.200s", code, errs, out)
+	}
+	for _, id := range []string{fix.ID, back.ID} {
+		if !strings.Contains(out, id) {
+			t.Errorf("history html lacks record %s", id)
+		}
+	}
+	code, out, errs = runCLI(t, append([]string{"history", "--format", "csv", "--resource", aliceARN}, common...)...)
+	if code != exitOK {
+		t.Fatalf("history --format csv: exit %d, %s", code, errs)
+	}
+	if rows, err := report.ReadCSV(strings.NewReader(out)); err != nil || len(rows) != 2 {
+		t.Errorf("history csv for %s: %d rows, %v; want the fix and its revert", aliceARN, len(rows), err)
 	}
 	// Bad filters are usage errors.
 	for _, args := range [][]string{{"--outcome", "reverted-ish"}, {"--format", "pdf"}, {"--limit", "-1"}} {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/finding"
+	"github.com/gcguard/gcguard/shared/report"
 )
 
 // jst is Japan Standard Time, fixed (Japan has no daylight saving time), so
@@ -31,10 +32,6 @@ type historyEntry struct {
 	TimeUTC string `json:"time_utc"`
 }
 
-// renderHistoryHTML renders `history --format html`; the report package
-// sets it (one renderer serves scan and history reports).
-var renderHistoryHTML func(w io.Writer, entries []historyEntry) error
-
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("history", stderr)
 	af := addAWSFlags(fs)
@@ -42,7 +39,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rule := fs.String("rule", "", "only this rule's records (accesskey, iamuser, roletrust, bucket, accountpab, …)")
 	outcome := fs.String("outcome", "", "only this outcome: fixed, would_fix, compliant, exempted, skipped, failed, or revert")
 	limit := fs.Int("limit", 50, "at most this many records, newest first (0 = all)")
-	format := fs.String("format", "text", "text, json or html")
+	format := fs.String("format", "text", "text, json, csv or html (the scan report's renderer)")
+	out := fs.String("out", "", "write a csv or html report to this file instead of standard output")
 	asJSON := fs.Bool("json", false, "same as --format json")
 	fs.Usage = func() {
 		io.WriteString(stderr, "usage: gcguard history [flags]\nList audit records, newest first; times in JST and UTC. The audit table is found from\nthe hub stack's outputs (--config FILE or --region, --stack), or given with --table.\n")
@@ -59,13 +57,9 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		*format = "json"
 	}
 	switch *format {
-	case "text", "json":
-	case "html":
-		if renderHistoryHTML == nil {
-			return usagef("--format html is not available in this build: use text or json")
-		}
+	case "text", "json", "csv", "html":
 	default:
-		return usagef("--format %q: want text, json or html", *format)
+		return usagef("--format %q: want text, json, csv or html", *format)
 	}
 	if o := *outcome; o != "" && o != actionRevert && !slices.Contains(finding.Outcomes, finding.Outcome(o)) {
 		return usagef("--outcome %q: want one of %s, %s", o, joinOutcomes(), actionRevert)
@@ -86,8 +80,12 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch *format {
 	case "json":
 		return writeJSON(stdout, entries)
-	case "html":
-		return renderHistoryHTML(stdout, entries)
+	case "csv", "html":
+		shown := make([]*audit.Record, len(entries))
+		for i, e := range entries {
+			shown[i] = e.Record
+		}
+		return writeReport(stdout, *out, *format, report.FromRecords(dep.Account, shown, time.Now()))
 	}
 	printHistory(stdout, entries)
 	return nil
