@@ -31,21 +31,21 @@ type classKind uint8
 
 const (
 	kForeignAny     classKind = iota // an arbitrary principal of an account nobody named: anyone
-	kForeign                  // an account or principal the policy names, neither own nor trusted
-	kOrgMember                // an arbitrary member account of a named, untrusted organization
-	kTrustedOrg               // a member account of the trusted organization
-	kTrusted                  // a principal of a trusted account
-	kOwnRoot                  // this account's root
-	kAllowed                  // a principal an allowed pattern names (default: SSO roles)
-	kOwnAny                   // an arbitrary role or IAM user of this account
-	kOwnNamed                 // a specific principal of this account the policy names
-	kServiceAny               // an arbitrary AWS service acting for anyone
-	kService                  // a named service acting for this account or a named source
-	kServiceForeign           // a named service acting for a foreign account (confused deputy)
-	kTenantAny                // an arbitrary tenant of a web-identity platform
-	kTenant                   // the tenant the policy's claims name
-	kProviderAny              // an identity provider of a foreign account nobody named
-	kProvider                 // an own/trusted SAML provider, or an OIDC platform not in the table
+	kForeign                         // an account or principal the policy names, neither own nor trusted
+	kOrgMember                       // an arbitrary member account of a named, untrusted organization
+	kTrustedOrg                      // a member account of the trusted organization
+	kTrusted                         // a principal of a trusted account
+	kOwnRoot                         // this account's root
+	kAllowed                         // a principal an allowed pattern names (default: SSO roles)
+	kOwnAny                          // an arbitrary role or IAM user of this account
+	kOwnNamed                        // a specific principal of this account the policy names
+	kServiceAny                      // an arbitrary AWS service acting for anyone
+	kService                         // a named service acting for this account or a named source
+	kServiceForeign                  // a named service acting for a foreign account (confused deputy)
+	kTenantAny                       // an arbitrary tenant of a web-identity platform
+	kTenant                          // the tenant the policy's claims name
+	kProviderAny                     // an identity provider of a foreign account nobody named
+	kProvider                        // an own/trusted SAML provider, or an OIDC platform not in the table
 )
 
 // class is one caller class; its requests vary the condition values.
@@ -359,7 +359,8 @@ func (rs *requestSet) namedClasses(d *Document) {
 				}
 				acctClass(v)
 			case "aws:username":
-				c := rs.awsClass(kOwnNamed, "arn:"+opt.Partition+":iam::"+opt.Account+":user/"+fill(v), opt.Account, "", "")
+				arn := "arn:" + opt.Partition + ":iam::" + opt.Account + ":user/" + fill(v)
+				c := rs.awsClass(kOwnNamed, arn, opt.Account, arn, "")
 				rs.add(c)
 			case "aws:userid":
 				id, _, _ := strings.Cut(v, ":")
@@ -462,7 +463,9 @@ func (rs *requestSet) serviceClasses(svc string) {
 		rs.add(c)
 	}
 	prefix := strings.TrimSuffix(svc, ".amazonaws.com")
-	srcArn := func(acct string) string { return "arn:" + opt.Partition + ":" + prefix + ":ap-northeast-1:" + acct + ":gcguard-probe" }
+	srcArn := func(acct string) string {
+		return "arn:" + opt.Partition + ":" + prefix + ":ap-northeast-1:" + acct + ":gcguard-probe"
+	}
 	mk(kService, svc+" for this account", []string{opt.Account, srcArn(opt.Account)})
 	mk(kService, svc+" without a source", nil)
 	for _, k := range []string{"aws:sourceaccount", "aws:sourcearn"} {

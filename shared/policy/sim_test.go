@@ -197,7 +197,8 @@ func sampleRequests(d *Document, opt TrustOptions) []request {
 						if _, set := ctx.lookup(k); set && c.typ == "AWS" && strings.HasPrefix(k, "aws:principal") {
 							continue
 						}
-						if k == "aws:userid" && c.typ == "AWS" {
+						if (k == "aws:userid" || k == "aws:username") && c.typ == "AWS" {
+							// Set by AWS from who the caller is.
 							continue
 						}
 						v := vs[0]
