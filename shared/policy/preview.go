@@ -46,6 +46,12 @@ func (c *class) configAllowed(opt TrustOptions) bool {
 	case kAllowed, kTrusted, kService, kOwnNamed, kTenant, kProvider:
 		return true
 	}
+	return c.allowedByPattern(opt)
+}
+
+// allowedByPattern reports whether an allowed principal pattern names the
+// class's caller.
+func (c *class) allowedByPattern(opt TrustOptions) bool {
 	if c.caller.Type == "AWS" {
 		for _, p := range opt.AllowedPrincipals {
 			if globMatch(p, c.caller.ID, false) {
@@ -78,7 +84,7 @@ func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string)
 		case a:
 			g.gained = true
 		}
-		if a && rs.classes[ci].violating() {
+		if a && rs.classes[ci].violating() && !rs.classes[ci].allowedByPattern(opt) {
 			g.violAfter = true
 		}
 	}

@@ -682,6 +682,12 @@ func (rs *requestSet) expand(i int) {
 		}
 	}
 	emit := func(idx []int) {
+		if len(dims) == 0 {
+			// Nothing varies: the class's identity context is the request's.
+			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: c.ctx})
+			rs.reqClass = append(rs.reqClass, i)
+			return
+		}
 		ctx := make(Context, len(c.ctx)+len(dims))
 		for k, v := range c.ctx {
 			ctx[k] = v

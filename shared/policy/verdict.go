@@ -121,7 +121,11 @@ func judgeTrust(doc *Document, opt TrustOptions, rs *requestSet) *trustJudgement
 		rs = deriveRequests(opt, doc)
 	}
 	j := &trustJudgement{opt: opt, doc: doc, rs: rs, allowed: make([]bool, len(rs.reqs))}
-	byPiece := map[piece]map[int]bool{}
+	type hit struct {
+		p     piece
+		class int
+	}
+	var hits []hit
 	var buf []piece
 	for i := range rs.reqs {
 		var dec Decision
@@ -131,12 +135,7 @@ func judgeTrust(doc *Document, opt TrustOptions, rs *requestSet) *trustJudgement
 		}
 		j.allowed[i] = true
 		for _, p := range buf {
-			m := byPiece[p]
-			if m == nil {
-				m = map[int]bool{}
-				byPiece[p] = m
-			}
-			m[rs.reqClass[i]] = true
+			hits = append(hits, hit{p, rs.reqClass[i]})
 		}
 	}
 	for si, s := range doc.Statements {
@@ -144,12 +143,13 @@ func judgeTrust(doc *Document, opt TrustOptions, rs *requestSet) *trustJudgement
 			continue
 		}
 		for _, pv := range statementPieces(s, si) {
-			if m := byPiece[pv.piece]; m != nil {
-				for c := range m {
-					pv.classes = append(pv.classes, c)
+			for _, h := range hits {
+				if h.p == pv.piece {
+					pv.classes = append(pv.classes, h.class)
 				}
-				slices.Sort(pv.classes)
 			}
+			slices.Sort(pv.classes)
+			pv.classes = slices.Compact(pv.classes)
 			j.judgePiece(&pv)
 			j.pieces = append(j.pieces, pv)
 		}
@@ -192,11 +192,14 @@ func notPrincipalText(p *Principal) string {
 
 // judgePiece names the worst class kind let in through one principal.
 func (j *trustJudgement) judgePiece(pv *pieceVerdict) {
-	has := map[classKind]bool{}
+	var has [kProvider + 1]bool
 	var foreign []string
 	var examples []string
 	for _, ci := range pv.classes {
 		c := &j.rs.classes[ci]
+		if c.violating() && c.allowedByPattern(j.opt) {
+			continue // configuration allows it, however broad the pattern
+		}
 		has[c.kind] = true
 		if c.kind == kForeign && c.account != "" {
 			foreign = append(foreign, c.account)
@@ -271,7 +274,11 @@ func (j *trustJudgement) buildReport() {
 	notes := append(Unmodelled(j.doc), j.rs.notes...)
 	for _, n := range uniqKeepOrder(notes) {
 		r.Unsure = true
-		r.Findings = append(r.Findings, finding.Finding{Statement: noteStatement(n), Code: KindUnsure, Reason: "not modelled: " + n})
+		st := noteStatement(n)
+		if st >= 0 {
+			_, n, _ = strings.Cut(n, ": ")
+		}
+		r.Findings = append(r.Findings, finding.Finding{Statement: st, Code: KindUnsure, Reason: "not modelled: " + n})
 	}
 	r.ExternalAccounts = uniqSorted(r.ExternalAccounts)
 	if r.ExternalAccounts == nil {
@@ -310,7 +317,7 @@ func unsureReasons(fs []finding.Finding) string {
 	var rs []string
 	for _, f := range fs {
 		if f.Code == KindUnsure {
-			if f.Statement >= 0 && !strings.Contains(f.Reason, "statement ") {
+			if f.Statement >= 0 {
 				rs = append(rs, fmt.Sprintf("statement %d: %s", f.Statement, f.Reason))
 			} else {
 				rs = append(rs, f.Reason)
