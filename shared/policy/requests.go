@@ -242,7 +242,7 @@ func (rs *requestSet) accountKind(acct, part string) classKind {
 }
 
 func (rs *requestSet) label(part, acct string) string {
-	if part == rs.opt.Partition || part == "" {
+	if part == rs.opt.Partition {
 		return acct
 	}
 	return part + ":" + acct
