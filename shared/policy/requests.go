@@ -83,6 +83,8 @@ type requestSet struct {
 	keys     map[string]*keyInfo
 	sessions []string
 	docs     []*Document
+	// variables: a document holds a policy variable, which may read any key.
+	variables bool
 }
 
 const (
@@ -174,6 +176,9 @@ func (rs *requestSet) collectKeys(d *Document) {
 					continue
 				}
 				for _, v := range e.Values {
+					if hasVariable(v.Text, d.Version) {
+						rs.variables = true
+					}
 					if !hasVariable(v.Text, d.Version) && !slices.Contains(ki.values, v.Text) {
 						ki.values = append(ki.values, v.Text)
 					}
@@ -681,15 +686,26 @@ func (rs *requestSet) expand(i int) {
 			break
 		}
 	}
+	// Only keys the documents test matter to the evaluation (all of them
+	// when a policy variable may read any key).
+	base := c.ctx
+	if !rs.variables {
+		base = make(Context, len(rs.keys))
+		for k, v := range c.ctx {
+			if rs.keys[k] != nil {
+				base[k] = v
+			}
+		}
+	}
 	emit := func(idx []int) {
 		if len(dims) == 0 {
 			// Nothing varies: the class's identity context is the request's.
-			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: c.ctx})
+			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: base})
 			rs.reqClass = append(rs.reqClass, i)
 			return
 		}
-		ctx := make(Context, len(c.ctx)+len(dims))
-		for k, v := range c.ctx {
+		ctx := make(Context, len(base)+len(dims))
+		for k, v := range base {
 			ctx[k] = v
 		}
 		for j, d := range dims {
