@@ -710,7 +710,7 @@ func (rs *requestSet) expand(i int) {
 		}
 		for j, d := range dims {
 			if idx[j] < len(d.values) {
-				ctx[d.key] = []string{d.values[idx[j]]}
+				ctx[d.key] = d.values[idx[j] : idx[j]+1 : idx[j]+1]
 			} else {
 				delete(ctx, d.key)
 			}
