@@ -59,7 +59,7 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 	if !isAccountID(opt.Account) {
 		return plan, fmt.Errorf("plan trust: TrustOptions.Account %q is not a 12-digit account ID", opt.Account)
 	}
-	j := judgeTrust(doc, opt, nil)
+	j := judgeTrust(doc, opt)
 	plan.Findings = j.report.Findings
 	plan.Preview = keepsOnly(j)
 	if j.report.Unsure {

@@ -65,16 +65,14 @@ func (c *class) allowedByPattern(opt TrustOptions) bool {
 // previewTrust compares before and after over the union of their
 // requests; problems lists why the rewrite must not be written.
 func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string) {
-	rs := deriveRequests(opt, before, after)
-	pv := emptyPreview()
-	var problems []string
 	type agg struct{ lost, kept, gained, violAfter bool }
-	per := make([]agg, len(rs.classes))
-	var lockedOut []string
-	for i := range rs.reqs {
-		b := Eval(before, &rs.reqs[i]) == Allowed
-		a := Eval(after, &rs.reqs[i]) == Allowed
-		ci := rs.reqClass[i]
+	var per []agg
+	rs := streamRequests(opt, func(req *Request, c *class, ci int) {
+		b := Eval(before, req) == Allowed
+		a := Eval(after, req) == Allowed
+		if ci >= len(per) {
+			per = append(per, make([]agg, ci+1-len(per))...)
+		}
 		g := &per[ci]
 		switch {
 		case b && !a:
@@ -84,10 +82,16 @@ func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string)
 		case a:
 			g.gained = true
 		}
-		if a && rs.classes[ci].violating() && !rs.classes[ci].allowedByPattern(opt) {
+		if a && c.violating() && !c.allowedByPattern(opt) {
 			g.violAfter = true
 		}
+	}, before, after)
+	if len(per) < len(rs.classes) {
+		per = append(per, make([]agg, len(rs.classes)-len(per))...)
 	}
+	pv := emptyPreview()
+	var problems []string
+	var lockedOut []string
 	// A named tenant is the owner's only if its claims pinned it: when any
 	// tenant of the platform got in before, the "named" one is anyone.
 	openPlatform := map[string]bool{}

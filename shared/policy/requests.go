@@ -85,6 +85,9 @@ type requestSet struct {
 	docs     []*Document
 	// variables: a document holds a policy variable, which may read any key.
 	variables bool
+	// visit, when set, receives each request instead of reqs keeping it.
+	visit   func(req *Request, c *class, class int)
+	scratch Context
 }
 
 const (
@@ -114,9 +117,17 @@ var networkKeys = map[string]bool{
 	"aws:sourceip": true, "aws:sourcevpc": true, "aws:sourcevpce": true, "aws:vpcsourceip": true,
 }
 
-// deriveRequests builds the request set over all docs.
+// deriveRequests builds the request set over all docs, keeping every
+// request.
 func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
-	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}}
+	return streamRequests(opt, nil, docs...)
+}
+
+// streamRequests derives the requests and, when visit is not nil, hands
+// each to visit instead of keeping it: the request (and its Context) is
+// only valid during the call. This is the fast path; reqClass is kept.
+func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
+	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit}
 	for _, d := range docs {
 		if d != nil {
 			rs.docs = append(rs.docs, d)
@@ -193,7 +204,18 @@ func fill(p string) string {
 	if !hasWildcard(p) {
 		return p
 	}
-	return strings.NewReplacer("*", "zq", "?", "z").Replace(p)
+	b := make([]byte, 0, len(p)+8)
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*':
+			b = append(b, "zq"...)
+		case '?':
+			b = append(b, 'z')
+		default:
+			b = append(b, p[i])
+		}
+	}
+	return string(b)
 }
 
 func (rs *requestSet) add(c class) { rs.classes = append(rs.classes, c) }
@@ -698,13 +720,27 @@ func (rs *requestSet) expand(i int) {
 		}
 	}
 	emit := func(idx []int) {
+		rs.reqClass = append(rs.reqClass, i)
 		if len(dims) == 0 {
 			// Nothing varies: the class's identity context is the request's.
-			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: base})
-			rs.reqClass = append(rs.reqClass, i)
+			req := Request{Principal: c.caller, Action: c.action, Context: base}
+			if rs.visit != nil {
+				rs.visit(&req, c, i)
+			} else {
+				rs.reqs = append(rs.reqs, req)
+			}
 			return
 		}
-		ctx := make(Context, len(base)+len(dims))
+		var ctx Context
+		if rs.visit != nil {
+			if rs.scratch == nil {
+				rs.scratch = make(Context, 16)
+			}
+			ctx = rs.scratch
+			clear(ctx)
+		} else {
+			ctx = make(Context, len(base)+len(dims))
+		}
 		for k, v := range base {
 			ctx[k] = v
 		}
@@ -715,8 +751,12 @@ func (rs *requestSet) expand(i int) {
 				delete(ctx, d.key)
 			}
 		}
-		rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: ctx})
-		rs.reqClass = append(rs.reqClass, i)
+		req := Request{Principal: c.caller, Action: c.action, Context: ctx}
+		if rs.visit != nil {
+			rs.visit(&req, c, i)
+		} else {
+			rs.reqs = append(rs.reqs, req)
+		}
 	}
 	if n > maxVariants {
 		for _, idx := range rs.sparse(dims, width) {

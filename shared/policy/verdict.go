@@ -112,32 +112,29 @@ type trustJudgement struct {
 
 // AnalyzeTrust judges who may assume a role under doc.
 func AnalyzeTrust(doc *Document, opt TrustOptions) TrustReport {
-	return judgeTrust(doc, opt.withDefaults(), nil).report
+	return judgeTrust(doc, opt.withDefaults()).report
 }
 
-// judgeTrust evaluates doc over rs (derived from doc when nil).
-func judgeTrust(doc *Document, opt TrustOptions, rs *requestSet) *trustJudgement {
-	if rs == nil {
-		rs = deriveRequests(opt, doc)
-	}
-	j := &trustJudgement{opt: opt, doc: doc, rs: rs, allowed: make([]bool, len(rs.reqs))}
+// judgeTrust evaluates doc over the requests derived from it.
+func judgeTrust(doc *Document, opt TrustOptions) *trustJudgement {
+	j := &trustJudgement{opt: opt, doc: doc}
 	type hit struct {
 		p     piece
 		class int
 	}
 	var hits []hit
 	var buf []piece
-	for i := range rs.reqs {
+	j.rs = streamRequests(opt, func(req *Request, _ *class, class int) {
 		var dec Decision
-		dec, buf = evalPieces(doc, &rs.reqs[i], buf[:0])
+		dec, buf = evalPieces(doc, req, buf[:0])
+		j.allowed = append(j.allowed, dec == Allowed)
 		if dec != Allowed {
-			continue
+			return
 		}
-		j.allowed[i] = true
 		for _, p := range buf {
-			hits = append(hits, hit{p, rs.reqClass[i]})
+			hits = append(hits, hit{p, class})
 		}
-	}
+	}, doc)
 	for si, s := range doc.Statements {
 		if s.Effect != "Allow" {
 			continue
