@@ -33,8 +33,10 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 	trustedOrg := fs.String("trusted-org", "", "the trusted organization id")
 	fs.Var(&allowed, "allowed-principal", "an allowed principal ARN pattern (repeatable; default: the account's SSO roles)")
 	cfgFile := fs.String("config", "", "the account's config file: account, trusted accounts and organization, allowed principals from it")
+	withPlan := fs.Bool("plan", false, "also print the plan: action, reason, the rewritten document and the access preview")
+	quota := fs.Int("size-quota", 2048, "the account's trust-policy size quota in bytes, for --plan")
 	fs.Usage = func() {
-		io.WriteString(stderr, "usage: gcguard analyze trust --account ID [flags] FILE  (JSON or URL-encoded; - for stdin)\n")
+		io.WriteString(stderr, "usage: gcguard analyze trust --account ID|--config FILE [--plan] [flags] FILE  (JSON or URL-encoded; - for stdin)\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -62,8 +64,21 @@ func analyzeTrust(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rep := policy.AnalyzeTrust(doc, policy.TrustOptions{Account: *account, TrustedAccounts: trusted, TrustedOrg: *trustedOrg, AllowedPrincipals: allowed})
-	return writeJSON(stdout, rep)
+	opt := policy.TrustOptions{Account: *account, TrustedAccounts: trusted, TrustedOrg: *trustedOrg, AllowedPrincipals: allowed}
+	rep := policy.AnalyzeTrust(doc, opt)
+	if !*withPlan {
+		return writeJSON(stdout, rep)
+	}
+	tp, err := policy.PlanTrust(doc, opt, *quota)
+	plan := tp.JSON()
+	if err != nil {
+		// A plan that cannot be made safely is reported, not written.
+		plan = policy.NewPlanJSON(false, true, err.Error(), nil, tp.Preview)
+	}
+	return writeJSON(stdout, struct {
+		policy.TrustReport
+		Plan policy.PlanJSON `json:"plan"`
+	}{rep, plan})
 }
 
 const analyzeUsage = `usage: gcguard analyze trust|bucket [flags] FILE

@@ -183,7 +183,7 @@ func TestCompletionBash(t *testing.T) {
 		{[]string{"gcguard", "hist"}, "history"},
 		{[]string{"gcguard", "c"}, "config completion"},
 		{[]string{"gcguard", "analyze", ""}, "trust bucket"},
-		{[]string{"gcguard", "history", "--ou"}, "--outcome"},
+		{[]string{"gcguard", "history", "--outc"}, "--outcome"},
 		{[]string{"gcguard", "history", "--rule", "x", "--res"}, "--resource"},
 		{[]string{"gcguard", "analyze", "trust", "--allow"}, "--allowed-principal"},
 		{[]string{"gcguard", "explain", "--conf"}, "--config"},

@@ -346,3 +346,10 @@ func hasVariable(v, version string) bool {
 		v = v[i+j+1:]
 	}
 }
+
+// positiveBases are the operators whose match narrows who passes (the
+// bucket analysis asks which conditions pin a caller).
+var positiveBases = map[string]bool{
+	"StringEquals": true, "StringEqualsIgnoreCase": true, "StringLike": true,
+	"ArnEquals": true, "ArnLike": true,
+}

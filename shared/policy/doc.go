@@ -19,84 +19,64 @@
 //
 // # Verdicts (AnalyzeTrust)
 //
-// Each principal of each Allow statement that grants an assume action is
-// judged together with the statement's conditions. A condition counts
-// only if it really narrows: positive operators (StringEquals[IgnoreCase],
-// StringLike, ArnEquals, ArnLike, or their ForAnyValue: forms) without
-// …IfExists. Negated operators only remove the principals they name,
-// …IfExists passes when the key is missing and ForAllValues: is vacuously
-// true over a missing key, so none of them pins anyone. Policy variables
-// are variables only under Version 2012-10-17; a value holding one pins
-// nothing. Violations carry finding code trust_policy_overbroad with the
-// kind leading the reason ("public: …"); FindingKind extracts it.
+// A trust policy is judged by the requests it allows (DESIGN §2a), in four
+// steps that each read against one page of IAM documentation:
+// requests.go derives representative requests (caller classes — an
+// arbitrary foreigner, each named principal, account, organization,
+// service and identity provider, this account's root, SSO roles, another
+// role and a user, trusted accounts, tenants of each web-identity
+// platform — each with every combination of the condition values it could
+// present: each constant, a match of each Like pattern, a value matching
+// none, the key absent; identity keys come with the class, caller-chosen
+// keys vary freely); eval.go evaluates one request as IAM does (Eval, on a
+// generic Request{Principal, Action, Resource, Context}, usable for
+// resource policies too); providers.go says which federated claims a
+// platform fixes and which its tenants choose; verdict.go derives the
+// verdict from which classes get in through which principal. Violations
+// carry finding code trust_policy_overbroad with the kind leading the
+// reason ("public: …"); FindingKind extracts it.
 //
-//   - public: "*", {"AWS":"*"}, {"AWS":["*"]}, an ARN with a wildcard
-//     account, or Allow with NotPrincipal, with no condition pinning the
-//     caller (aws:PrincipalArn, aws:PrincipalAccount, aws:userid with a
-//     fixed unique ID). sts:ExternalId does not make "*" safe.
-//   - foreign_account: an account, principal or identity provider of an
-//     account that is neither this one nor in TrustedAccounts (also when
-//     aws:PrincipalArn/aws:PrincipalAccount name such accounts, and for
-//     ARNs of another partition, reported as "<partition>:<ID>").
-//   - org_wide: pinned only by aws:PrincipalOrgID/aws:PrincipalOrgPaths of
-//     an organization other than TrustedOrg (GCAS's organization holds
-//     thousands of other vendors' accounts).
-//   - account_wide: this account (bare ID, :root, or "*" with
-//     aws:PrincipalAccount = this account) with no condition that pins
-//     principals. aws:userid "*:name" pins only the caller-chosen session
-//     name and does not count; "AROA…:*" (a role's unique ID) does. A
-//     specific principal (the GCAS SwitchOnlyRole with aws:userid
-//     "*:<user>@lg.id.cloud.go.jp") is fine; the GCAS SSO account must be
-//     listed in TrustedAccounts when the role lives there.
-//   - federated_unrestricted: an identity provider without its identity
-//     claim. GitHub Actions needs sub (owner fixed: "repo:org/…") or one of
-//     repository, repository_id, job_workflow_ref (exposed by STS since
-//     2026) or repository_owner(_id); aud alone is the known vulnerable
-//     pattern. Cognito needs an exact cognito-identity.amazonaws.com:aud.
-//     EKS needs sub. Other OIDC providers need sub, or an aud other than
-//     the generic sts.amazonaws.com. SAML providers of this or a trusted
-//     account are fine without conditions: the account's IdP decides which
-//     roles its assertions name, and SAML:aud only checks the endpoint.
+//   - public: an arbitrary foreign principal, an arbitrary service acting
+//     for anyone or an arbitrary identity provider gets in.
+//   - foreign_account: a named account (or its principals or identity
+//     providers) that is neither this one nor in TrustedAccounts gets in
+//     ("<partition>:<ID>" for another partition).
+//   - org_wide: an arbitrary member of a named organization other than
+//     TrustedOrg gets in, an arbitrary foreigner does not.
+//   - account_wide: an arbitrary role or user of this account gets in (not
+//     just named ones), unless an allowed pattern names it or the whole
+//     trusted organization gets in.
+//   - federated_unrestricted: an arbitrary tenant of a web-identity
+//     platform gets in.
 //
 // Findings that are not violations, with their own codes:
 //
-//   - service_no_source: a service principal without aws:SourceAccount or
-//     aws:SourceArn (confused deputy). Reported, never rewritten.
-//   - unsure: something the analysis cannot judge with certainty — an
-//     unknown principal type or malformed principal, CanonicalUser, an
-//     unknown operator or element, a duplicate member, an Effect other than
-//     Allow/Deny, aws:userid pinning a unique ID under Principal "*", or a
-//     conditional Deny (or Deny with NotPrincipal) that may already remove
-//     the principals judged overbroad. Unsure policies are never rewritten.
+//   - service_no_source: a named service acting for a foreign account gets
+//     in (confused deputy). Reported, never rewritten.
+//   - unsure: only constructs Unmodelled or the request derivation name as
+//     not modelled (unknown operator, principal type or Effect, CanonicalUser,
+//     duplicate members, an OIDC platform not in the provider table, a
+//     unique ID whose account the policy does not fix). Never rewritten.
 //
-// An unconditional Deny removes exactly the principals it names (or
-// everyone, for "*"), for the assume actions it covers.
+// # Rewrites (PlanTrust) and the access preview
 //
-// # Rewrites (PlanTrust)
-//
-// The minimal change per principal: public, foreign, untrusted-org and
-// unrestricted federated principals are dropped, and a statement left with
-// no principal goes. An account-wide account principal stays and gains
-// ArnLike aws:PrincipalArn = AllowedPrincipals (default this account's SSO
-// roles, arn:aws:iam::<acct>:role/aws-reserved/sso.amazonaws.com/*) so GCAS
-// switch-role keeps working (a pattern principal such as …:user/* keeps
-// only the allowed principals it covers, and is dropped if none);
-// if aws:PrincipalArn is already tested under ArnLike, the condition goes
-// under StringLike, since a second value under the same key would OR; it moves into its own statement when the
-// statement also names principals that are fine, so the condition binds
-// only it. Allowed principals that could assume through a dropped
-// principal ("*", say) keep that path: the statement keeps the account
-// principal restricted to exactly those. If nothing is left, a statement
-// with Sid GcguardQuarantine names a role ARN that cannot exist. Owner
-// conditions, actions, Sids and unknown members are kept; conditions are
-// only ever added (ANDed), so nobody gains access.
-//
-// The result is minified, must fit the account's trust-policy size quota,
-// must pass ValidateTrust and must analyze clean; otherwise PlanTrust
-// returns an error saying why. Planning its own output again changes
-// nothing. Never rewritten: unsure analyses, service_no_source findings,
-// and policies holding content IAM rejects in trust policies (the plan is
-// then report-only with the reason).
+// The planner only proposes a document: public, foreign, untrusted-org
+// and unrestricted federated principals are dropped; an account-wide
+// account principal stays and gains ArnLike aws:PrincipalArn = the allowed
+// principals it let in (default this account's SSO roles); what could
+// assume through a dropped principal and configuration allows keeps that
+// path under the statement's own conditions (this account's allowed and
+// named principals through the account restricted to exactly them, ANDed
+// with the existing conditions; trusted accounts through a split-off
+// statement); orphaned unique IDs are dropped; if nothing is left, a
+// statement with Sid GcguardQuarantine names a role ARN that cannot exist.
+// The preview (preview.go) evaluates before and after over the requests of
+// both and lists who loses, keeps and gains access. The rewrite is written
+// only if nobody gains, everyone configuration allows keeps what they had,
+// no violation is left, the result validates, fits the size quota and
+// re-analyzes clean; otherwise the plan is report-only with the preview's
+// reason. PlanJSON is the plan as `gcguard analyze … --plan` prints it.
+// Planning its own output again changes nothing.
 //
 // # Bucket policies (AnalyzeBucket, PlanBucketPolicy)
 //

@@ -16,7 +16,8 @@ import (
 // role names), so it matches nobody while keeping the document valid.
 const QuarantineSid = "GcguardQuarantine"
 
-// TrustPlan is the minimal rewrite of a trust policy.
+// TrustPlan is the minimal rewrite of a trust policy and what it does to
+// access.
 type TrustPlan struct {
 	Changed    bool              `json:"changed"`
 	Document   json.RawMessage   `json:"document,omitempty"` // minified; only when Changed
@@ -24,6 +25,9 @@ type TrustPlan struct {
 	Changes    []string          `json:"changes"`
 	ReportOnly bool              `json:"report_only"`
 	Reason     string            `json:"reason,omitempty"` // why ReportOnly
+	// Preview compares the proposed document with the live one; for a
+	// plan that writes nothing it lists who keeps access.
+	Preview Preview `json:"preview"`
 }
 
 func dropKind(kind string) bool {
@@ -34,17 +38,20 @@ func dropKind(kind string) bool {
 	return false
 }
 
-// PlanTrust computes the minimal change that makes doc's trust clean, as
-// DESIGN §2 "Trust tightening" says: public, foreign, untrusted-org and
+// PlanTrust proposes the minimal change that makes doc's trust clean, as
+// DESIGN §2 "Trust tightening" says, and lets the access preview decide
+// whether it may be written. Public, foreign, untrusted-org and
 // unrestricted federated principals are dropped (statements left empty
 // go); an account-wide account principal stays, restricted by
-// ArnLike aws:PrincipalArn to the allowed principals; allowed principals
-// that could assume through a dropped principal keep that path through
-// the account principal; a document left empty gets a quarantine
-// statement. sizeQuota (bytes, 0 = unchecked) is the account's
-// AssumeRolePolicySizeQuota. Unsure analyses are reported, never rewritten.
+// ArnLike aws:PrincipalArn to the allowed principals it let in; allowed
+// principals, the owner's named principals and trusted accounts that
+// could assume through a dropped principal keep that path through a
+// split-off statement with the same conditions; orphaned unique IDs are
+// dropped; a document left empty gets a quarantine statement. sizeQuota
+// (bytes, 0 = unchecked) is the account's AssumeRolePolicySizeQuota.
+// Unsure analyses, and proposals the preview rejects, are report-only.
 func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error) {
-	plan := TrustPlan{Findings: []finding.Finding{}, Changes: []string{}}
+	plan := TrustPlan{Findings: []finding.Finding{}, Changes: []string{}, Preview: emptyPreview()}
 	if doc == nil {
 		return plan, errors.New("plan trust: no document")
 	}
@@ -52,14 +59,15 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 	if !isAccountID(opt.Account) {
 		return plan, fmt.Errorf("plan trust: TrustOptions.Account %q is not a 12-digit account ID", opt.Account)
 	}
-	a := analyzeTrust(doc, opt)
-	plan.Findings = a.report.Findings
-	if a.report.Unsure {
+	j := judgeTrust(doc, opt)
+	plan.Findings = j.report.Findings
+	plan.Preview = keepsOnly(j)
+	if j.report.Unsure {
 		plan.ReportOnly = true
-		plan.Reason = "analysis is unsure: " + unsureReasons(a.report.Findings)
+		plan.Reason = "analysis is unsure: " + unsureReasons(j.report.Findings)
 		return plan, nil
 	}
-	if !a.report.Overbroad() {
+	if !j.report.Overbroad() {
 		if len(plan.Findings) > 0 {
 			plan.ReportOnly = true
 			plan.Reason = "findings that gcguard reports but never rewrites (" + KindServiceNoSource + ")"
@@ -67,7 +75,14 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 		return plan, nil
 	}
 
-	p := &planner{a: a, opt: opt, sids: map[string]bool{}}
+	p := &planner{j: j, opt: opt, sids: map[string]bool{}, clean: map[int]bool{}}
+	for _, pv := range j.pieces {
+		if pv.kind == "" {
+			for _, ci := range pv.classes {
+				p.clean[ci] = true
+			}
+		}
+	}
 	for _, s := range doc.Statements {
 		if s.HasSid {
 			p.sids[s.Sid] = true
@@ -78,13 +93,11 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 	for i, s := range out.Statements {
 		kept, err := p.statement(i, s)
 		if err != nil {
-			plan.ReportOnly = true
-			plan.Reason = err.Error()
-			plan.Changes = []string{}
-			return plan, nil
+			return reportOnly(plan, err.Error()), nil
 		}
 		stmts = append(stmts, kept...)
 	}
+	stmts = p.dropUniqueIDs(stmts)
 	if len(stmts) == 0 {
 		stmts = []*Statement{p.quarantine()}
 		p.change("no allowed principal could assume before: added quarantine statement %s, which matches nobody", QuarantineSid)
@@ -101,10 +114,7 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 	}
 	if err := ValidateTrust(min); err != nil {
 		if ValidateTrust(Minify(doc)) != nil {
-			plan.ReportOnly = true
-			plan.Reason = "the policy holds content IAM rejects in a trust policy, which gcguard keeps as the owner wrote it: " + err.Error()
-			plan.Changes = []string{}
-			return plan, nil
+			return reportOnly(plan, "the policy holds content IAM rejects in a trust policy, which gcguard keeps as the owner wrote it: "+err.Error()), nil
 		}
 		return plan, fmt.Errorf("plan trust: rewritten policy would be rejected by IAM: %w", err)
 	}
@@ -112,30 +122,41 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 	if err != nil {
 		return plan, fmt.Errorf("plan trust: rewritten policy does not parse: %w", err)
 	}
+	pv, problems := previewTrust(doc, rd, opt)
+	plan.Preview = pv
 	if rr := AnalyzeTrust(rd, opt); rr.Overbroad() || rr.Unsure {
-		return plan, fmt.Errorf("plan trust: rewritten policy still does not analyze clean: %v", rr.Findings)
+		problems = append(problems, "the rewrite does not analyze clean: "+findingText(rr.Findings))
+	}
+	if len(problems) > 0 {
+		return reportOnly(plan, "the access preview rejects the rewrite ("+pv.String()+"): "+strings.Join(problems, "; ")), nil
 	}
 	plan.Changed = true
 	plan.Document = min
 	return plan, nil
 }
 
-func unsureReasons(fs []finding.Finding) string {
-	var rs []string
+// reportOnly turns a plan into a report with its reason; the preview
+// stays, so the reader sees what the rejected rewrite would have done.
+func reportOnly(plan TrustPlan, reason string) TrustPlan {
+	plan.ReportOnly = true
+	plan.Reason = reason
+	plan.Changes = []string{}
+	plan.Changed = false
+	plan.Document = nil
+	return plan
+}
+
+func findingText(fs []finding.Finding) string {
+	var out []string
 	for _, f := range fs {
-		if f.Code == KindUnsure {
-			if f.Statement >= 0 {
-				rs = append(rs, fmt.Sprintf("statement %d: %s", f.Statement, f.Reason))
-			} else {
-				rs = append(rs, f.Reason)
-			}
-		}
+		out = append(out, f.Reason)
 	}
-	return strings.Join(rs, "; ")
+	return strings.Join(out, "; ")
 }
 
 type planner struct {
-	a       *trustAnalysis
+	j       *trustJudgement
+	clean   map[int]bool // classes let in through principals that stay
 	opt     TrustOptions
 	sids    map[string]bool
 	changes []string
@@ -156,17 +177,66 @@ func (p *planner) uniqueSid(base string) string {
 
 func (p *planner) root() string { return rootARN(p.opt.Partition, p.opt.Account) }
 
-// statement returns what statement i becomes: itself, nothing, or itself
-// followed by a split-off account statement.
-func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
-	sj := p.a.stmts[i]
-	violated := false
-	for _, j := range sj.principals {
-		if violation(j.kind) {
-			violated = true
+// keepers returns, for the classes let in through a principal, the
+// own-account patterns and trusted accounts whose access a rewrite must
+// keep: allowed principals and the owner's named specific principals.
+func (p *planner) keepers(pv pieceVerdict) (own, trusted []string) {
+	rs := p.j.rs
+	for _, ci := range pv.classes {
+		c := &rs.classes[ci]
+		if c.caller.Type != "AWS" || p.clean[ci] {
+			continue // a principal that stays lets it in anyway
+		}
+		switch {
+		case c.kind == kTrusted || c.kind == kTrustedOrg:
+			if c.caller.Partition == p.opt.Partition && c.account != "" && isAccountID(c.account) {
+				trusted = append(trusted, c.account)
+			}
+			continue
+		case c.kind == kOwnNamed && c.pattern != "":
+			own = append(own, c.pattern)
+		}
+		for _, a := range p.opt.AllowedPrincipals {
+			if globMatch(a, c.caller.ID, false) && accountMatches(a, p.opt.Account) {
+				own = append(own, a)
+			}
 		}
 	}
-	if !sj.grants || !violated {
+	// Allowed patterns first, in configuration order, then named ones.
+	var ordered []string
+	for _, a := range p.opt.AllowedPrincipals {
+		if slices.Contains(own, a) {
+			ordered = append(ordered, a)
+		}
+	}
+	for _, o := range own {
+		if !slices.Contains(ordered, o) {
+			ordered = append(ordered, o)
+		}
+	}
+	return ordered, uniqKeepOrder(trusted)
+}
+
+// accountMatches reports whether pattern lies wholly inside account acct.
+func accountMatches(pattern, acct string) bool {
+	_, _, _, pacct, _, ok := arnParts(pattern)
+	return ok && pacct == acct
+}
+
+// statement returns what statement i becomes: itself, nothing, or itself
+// followed by split-off statements for this account and trusted accounts.
+func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
+	var pieces []pieceVerdict
+	violated := false
+	for _, pv := range p.j.pieces {
+		if pv.stmt == i {
+			pieces = append(pieces, pv)
+			if violation(pv.kind) {
+				violated = true
+			}
+		}
+	}
+	if !violated {
 		return []*Statement{s}, nil
 	}
 	label := fmt.Sprintf("statement %d", i)
@@ -174,132 +244,151 @@ func (p *planner) statement(i int, s *Statement) ([]*Statement, error) {
 		label += " (" + s.Sid + ")"
 	}
 
-	if sj.notPrinc {
-		j := sj.principals[0]
-		s.NotPrincipal = nil
-		if len(j.overlap) == 0 {
-			p.change("dropped %s: Allow with %s lets in everyone not listed", label, j.value)
-			return nil, nil
-		}
-		s.Principal = &Principal{Entries: []PrincipalEntry{{Type: "AWS", Values: Values{List: []string{p.root()}, Single: true}}}}
-		if err := addPrincipalArn(s, j.overlap); err != nil {
-			return nil, fmt.Errorf("%s: %w", label, err)
-		}
-		p.change("replaced %s in %s with %s restricted by aws:PrincipalArn to %s", j.value, label, p.root(), strings.Join(j.overlap, ", "))
-		return []*Statement{s}, nil
-	}
-
-	// Walk the principals in written order, matching judgements one by one.
-	var restore, scoped []string
-	var acctValues []string
+	var restore, trusted, acctValues []string
 	accountWide := false
 	kept := &Principal{}
-	k := 0
-	if s.Principal.Wildcard {
-		j := sj.principals[0]
+	byValue := map[int]pieceVerdict{}
+	for _, pv := range pieces {
+		byValue[pv.value2()] = pv
+	}
+	handle := func(pv pieceVerdict, v string) bool { // reports whether v stays
+		own, tr := p.keepers(pv)
 		switch {
-		case dropKind(j.kind):
-			p.change("dropped principal * from %s (%s)", label, j.kind)
-			restore = append(restore, j.overlap...)
-		case j.kind == KindAccountWide:
+		case dropKind(pv.kind):
+			p.change("dropped principal %s from %s (%s)", v, label, pv.kind)
+			restore = append(restore, own...)
+			trusted = append(trusted, tr...)
+		case pv.kind == KindAccountWide && len(own) == 0:
+			p.change("dropped principal %s from %s (%s, and lets in no allowed principal)", v, label, pv.kind)
+		case pv.kind == KindAccountWide:
 			accountWide = true
-			acctValues = append(acctValues, p.root())
-			scoped = append(scoped, j.overlap...)
+			restore = append(restore, own...)
+			if isAccountID(v) || strings.HasSuffix(v, ":root") && classifyAWS(v).kind == awsAccount {
+				acctValues = append(acctValues, v)
+			} else {
+				p.change("replaced principal %s in %s with %s", v, label, p.root())
+				acctValues = append(acctValues, p.root())
+			}
 		default:
+			return true
+		}
+		return false
+	}
+	switch {
+	case s.NotPrincipal != nil:
+		handle(pieces[0], pieces[0].value)
+		s.NotPrincipal = nil
+	case s.Principal.Wildcard:
+		if handle(pieces[0], "*") {
 			kept.Wildcard = true
 		}
-	} else {
+	default:
+		n := 0
 		for _, e := range s.Principal.Entries {
 			ne := PrincipalEntry{Type: e.Type, Values: Values{Single: e.Values.Single}}
 			for _, v := range e.Values.List {
-				j := sj.principals[k]
-				k++
-				switch {
-				case dropKind(j.kind):
-					p.change("dropped principal %s from %s (%s)", v, label, j.kind)
-					restore = append(restore, j.overlap...)
-				case j.kind == KindAccountWide && len(j.overlap) == 0:
-					p.change("dropped principal %s from %s (%s, and covers no allowed principal)", v, label, j.kind)
-				case j.kind == KindAccountWide:
-					accountWide = true
-					scoped = append(scoped, j.overlap...)
-					if isAccountID(v) || strings.HasSuffix(v, ":root") && classifyAWS(v).kind == awsAccount {
-						acctValues = append(acctValues, v)
-					} else {
-						p.change("replaced principal %s in %s with %s", v, label, p.root())
-						acctValues = append(acctValues, p.root())
-					}
-				default:
+				if handle(byValue[n], v) {
 					ne.Values.List = append(ne.Values.List, v)
 				}
+				n++
 			}
 			if len(ne.Values.List) > 0 {
 				kept.Entries = append(kept.Entries, ne)
 			}
 		}
 	}
+	restore = uniqKeepOrder(restore)
+	trusted = uniqKeepOrder(trusted)
 	hasOther := kept.Wildcard || len(kept.Entries) > 0
-
-	// The account principal is restricted to the allowed principals it
-	// covered (account-wide) or that could assume through dropped ones,
-	// in configuration order.
-	var patterns []string
-	for _, a := range p.opt.AllowedPrincipals {
-		if slices.Contains(scoped, a) || slices.Contains(restore, a) {
-			patterns = append(patterns, a)
-		}
-	}
-	if len(patterns) == 0 {
-		if !hasOther {
-			p.change("dropped %s: no principal left", label)
-			return nil, nil
-		}
+	var out []*Statement
+	if hasOther {
 		s.Principal = kept
-		return []*Statement{s}, nil
+		out = append(out, s)
 	}
-	if len(acctValues) == 0 {
-		acctValues = []string{p.root()}
+	base := "Gcguard"
+	if s.HasSid && s.Sid != "" {
+		base = s.Sid + "Gcguard"
 	}
-	acctValues = uniqKeepOrder(acctValues)
-	acct := &Principal{Entries: []PrincipalEntry{{Type: "AWS", Values: Values{List: acctValues, Single: len(acctValues) == 1}}}}
-	why := "restricted by aws:PrincipalArn to " + strings.Join(patterns, ", ")
-	if !accountWide {
-		why += " (allowed principals that could assume through the dropped principals)"
-	}
-	if !hasOther {
-		s.Principal = acct
-		if err := addPrincipalArn(s, patterns); err != nil {
+	if len(restore) > 0 {
+		if len(acctValues) == 0 {
+			acctValues = []string{p.root()}
+		}
+		acctValues = uniqKeepOrder(acctValues)
+		split := s.Clone()
+		split.NotPrincipal = nil
+		split.Principal = &Principal{Entries: []PrincipalEntry{{Type: "AWS", Values: Values{List: acctValues, Single: len(acctValues) == 1}}}}
+		if err := addPrincipalArn(split, restore); err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
 		}
-		p.change("%s now trusts %s %s", label, strings.Join(acctValues, ", "), why)
-		return []*Statement{s}, nil
+		why := "restricted by aws:PrincipalArn to " + strings.Join(restore, ", ")
+		if !accountWide {
+			why += " (principals that could assume through the dropped principals)"
+		}
+		if hasOther || len(out) > 0 {
+			split.Sid, split.HasSid = p.uniqueSid(base+"AccountScoped"), true
+			p.change("moved %s out of %s into new statement %s, %s", strings.Join(acctValues, ", "), label, split.Sid, why)
+		} else {
+			p.change("%s now trusts %s %s", label, strings.Join(acctValues, ", "), why)
+		}
+		out = append(out, split)
 	}
-	// Other principals stay untouched in the original statement; the
-	// account principal moves to a copy so the added condition binds
-	// only it.
-	split := s.Clone()
-	s.Principal = kept
-	split.Principal = acct
-	base := "GcguardAccountScoped"
-	if s.HasSid && s.Sid != "" {
-		base = s.Sid + base
+	if len(trusted) > 0 {
+		var roots []string
+		for _, t := range trusted {
+			roots = append(roots, rootARN(p.opt.Partition, t))
+		}
+		split := s.Clone()
+		split.NotPrincipal = nil
+		split.Principal = &Principal{Entries: []PrincipalEntry{{Type: "AWS", Values: Values{List: roots, Single: len(roots) == 1}}}}
+		if len(out) > 0 {
+			split.Sid, split.HasSid = p.uniqueSid(base+"Trusted"), true
+		}
+		p.change("trusted accounts %s keep, under the same conditions, the access they had through %s", strings.Join(trusted, ", "), label)
+		out = append(out, split)
 	}
-	split.Sid, split.HasSid = p.uniqueSid(base), true
-	if err := addPrincipalArn(split, patterns); err != nil {
-		return nil, fmt.Errorf("%s: %w", label, err)
+	if len(out) == 0 {
+		p.change("dropped %s: no principal left", label)
 	}
-	p.change("moved %s out of %s into new statement %s, %s", strings.Join(acctValues, ", "), label, split.Sid, why)
-	return []*Statement{s, split}, nil
+	return out, nil
 }
 
-func uniqKeepOrder(s []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+// value2 is the piece's principal index in written order (0 for "*" and
+// NotPrincipal, which are alone in their statement).
+func (pv pieceVerdict) value2() int {
+	if pv.value == "*" && pv.typ == "*" {
+		return 0
+	}
+	return pv.piece.value
+}
+
+// dropUniqueIDs removes AROA…/AIDA… principals: IAM's stand-ins for
+// deleted principals, which match nobody and which IAM and S3 reject when
+// the document is written back.
+func (p *planner) dropUniqueIDs(stmts []*Statement) []*Statement {
+	out := stmts[:0]
+	for _, s := range stmts {
+		if s.Principal != nil && !s.Principal.Wildcard {
+			var entries []PrincipalEntry
+			for _, e := range s.Principal.Entries {
+				ne := e
+				ne.Values.List = nil
+				for _, v := range e.Values.List {
+					if e.Type == "AWS" && classifyAWS(v).kind == awsUniqueID {
+						p.change("dropped orphaned unique ID %s (a deleted principal: it grants nothing and IAM rejects it)", v)
+						continue
+					}
+					ne.Values.List = append(ne.Values.List, v)
+				}
+				if len(ne.Values.List) > 0 {
+					entries = append(entries, ne)
+				}
+			}
+			if len(entries) == 0 {
+				continue
+			}
+			s.Principal.Entries = entries
 		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -56,6 +56,29 @@ func checkDocument(t *testing.T, raw []byte) {
 		t.Errorf("plan leaves an overbroad policy unchanged without saying why: %v", r.Findings)
 	}
 	checkPlanProperties(t, doc, p, nil)
+	if len(p.Preview.Gains) > 0 {
+		t.Errorf("preview gains %v\ninput: %s", p.Preview.Gains, min)
+	}
+	if p.Changed {
+		// The preview's own check, from the outside: over the requests of
+		// both documents nobody gains, and the configured SSO roles that
+		// could assume still can.
+		out, err := Parse(p.Document)
+		if err != nil {
+			t.Fatalf("rewrite does not parse: %v", err)
+		}
+		rs := deriveRequests(testOpt.withDefaults(), doc, out)
+		for i := range rs.reqs {
+			b, a := Eval(doc, &rs.reqs[i]) == Allowed, Eval(out, &rs.reqs[i]) == Allowed
+			c := &rs.classes[rs.reqClass[i]]
+			if a && !b {
+				t.Errorf("rewrite lets in %s %v", c.label, rs.reqs[i].Context)
+			}
+			if b && !a && c.kind == kAllowed {
+				t.Errorf("rewrite locks out %s %v", c.label, rs.reqs[i].Context)
+			}
+		}
+	}
 }
 
 // genPolicy builds a random trust policy from the building blocks the
@@ -81,6 +104,12 @@ func genPolicy(rng *rand.Rand) map[string]any {
 		map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "111111111111"}},
 		map[string]any{"StringLike": map[string]any{"token.actions.githubusercontent.com:sub": pick("repo:my-org/app:*", "*")}},
 		map[string]any{"StringEquals": map[string]any{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+		map[string]any{"StringNotEquals": map[string]any{"aws:PrincipalOrgID": "o-trusted123"}},
+		map[string]any{"StringLike": map[string]any{"aws:PrincipalOrgID": "o-*"}},
+		map[string]any{"StringEquals": map[string]any{"aws:username": "alice"}},
+		map[string]any{"StringNotLike": map[string]any{"aws:Referer": "https://example.jp/*"}},
+		map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": []any{"arn:aws:iam::*:role/ci-deployer", "arn:aws:iam::999999999999:role/vendor"}}},
+		map[string]any{"StringEquals": map[string]any{"token.actions.githubusercontent.com:sub": pick("environment:prod", "repository_owner:my-org")}},
 	}
 	principal := func() any {
 		switch rng.IntN(6) {
@@ -114,7 +143,7 @@ func genPolicy(rng *rand.Rand) map[string]any {
 			s["Effect"] = "Deny"
 		}
 		if rng.IntN(10) == 0 {
-			s["NotPrincipal"] = map[string]any{"AWS": "arn:aws:iam::999999999999:root"}
+			s["NotPrincipal"] = map[string]any{"AWS": pick("arn:aws:iam::999999999999:root", "arn:aws:iam::111111111111:role/deployer")}
 		} else {
 			s["Principal"] = principal()
 		}
@@ -200,6 +229,16 @@ func FuzzAnalyzeTrust(f *testing.F) {
 		r := AnalyzeTrust(doc, testOpt)
 		if r.ExternalAccounts == nil || r.Findings == nil || !slices.IsSorted(r.ExternalAccounts) {
 			t.Fatalf("malformed report %+v", r)
+		}
+		// The evaluator over the document's own requests: a request a
+		// Deny-free copy denies, the document denies too.
+		allows := doc.Clone()
+		allows.Statements = slices.DeleteFunc(allows.Statements, func(s *Statement) bool { return s.Effect == "Deny" })
+		rs := deriveRequests(testOpt.withDefaults(), doc)
+		for i := range rs.reqs {
+			if Eval(doc, &rs.reqs[i]) == Allowed && Eval(allows, &rs.reqs[i]) != Allowed {
+				t.Fatalf("a Deny statement granted access to %s", rs.classes[rs.reqClass[i]].label)
+			}
 		}
 	})
 }

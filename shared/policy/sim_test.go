@@ -197,7 +197,11 @@ func sampleRequests(d *Document, opt TrustOptions) []request {
 						if _, set := ctx.lookup(k); set && c.typ == "AWS" && strings.HasPrefix(k, "aws:principal") {
 							continue
 						}
-						if k == "aws:userid" && c.typ == "AWS" {
+						if isClaimKey(k) && c.typ != "Federated" {
+							continue // identity-provider claims come only with web identity calls
+						}
+						if (k == "aws:userid" || k == "aws:username") && c.typ == "AWS" {
+							// Set by AWS from who the caller is.
 							continue
 						}
 						v := vs[0]

@@ -25,12 +25,12 @@
 //	cognito_with_aud                         Cognito with aud
 //	cognito_without_aud                      Cognito without aud
 //	deny_all_unconditional                   Deny * overrides Allow *
-//	deny_conditional                         conditional Deny: unsure
+//	deny_conditional                         Deny StringNotEquals PrincipalAccount: honoured, account-wide
 //	deny_foreign_unconditional               Deny naming the foreign account removes it
-//	deny_notprincipal                        Deny with NotPrincipal: unsure
+//	deny_notprincipal                        Deny with NotPrincipal: only the named role is left
 //	deny_partial_action                      Deny covering only some assume actions
 //	duplicate_member                         duplicate Principal member: unsure
-//	effect_lowercase                         Effect "allow": unsure
+//	effect_lowercase                         Effect "allow": not modelled, unsure
 //	eks_aud_only                             EKS IRSA aud only
 //	eks_sub                                  EKS IRSA with sub
 //	empty_statement_list                     no statements
@@ -58,24 +58,24 @@
 //	multiple_statements_mixed                SSO + GitHub sub + public statement
 //	notaction_excludes_assume                NotAction excluding every assume action
 //	notaction_public                         NotAction sts:TagSession with * still grants AssumeRole
-//	oidc_other_aud_generic                   other OIDC provider with generic aud
-//	oidc_other_no_condition                  other OIDC provider without conditions
-//	oidc_other_sub                           other OIDC provider with sub
+//	oidc_other_aud_generic                   OIDC platform not in the table: unsure
+//	oidc_other_no_condition                  OIDC platform not in the table: unsure
+//	oidc_other_sub                           OIDC platform not in the table, even with sub: unsure
 //	ops_arn_families                         ArnEquals pins, ArnNotEquals does not
 //	ops_arn_notlike_only                     ArnNotLike alone does not pin
 //	ops_case_insensitive_key                 condition key in other case
 //	ops_case_insensitive_operator            operator name in other case
-//	ops_forallvalues_userid                  ForAllValues:StringLike aws:userid does not pin
+//	ops_forallvalues_userid                  ForAllValues over aws:userid, always present: pins
 //	ops_foranyvalue_userid_aroa              ForAnyValue:StringLike aws:userid AROA
-//	ops_ifexists_principalarn_account        ArnLikeIfExists on account principal
+//	ops_ifexists_principalarn_account        ArnLikeIfExists aws:PrincipalArn, always present: pins
 //	ops_non_string_families                  Numeric/Date/Bool/IpAddress/NotIpAddress/BinaryEquals/Null do not pin
 //	ops_null_principalarn                    Null aws:PrincipalArn false does not pin
 //	ops_string_families                      String* operators on a specific role
-//	ops_unknown_operator                     unknown operator: unsure
+//	ops_unknown_operator                     unknown operator: not modelled, unsure
 //	ops_values_bool_number_kept              bool/number condition values keep their JSON types
 //	partition_mismatch                       own account ID in another partition
 //	policy_variable_2008                     ${…} is literal under 2008-10-17
-//	policy_variable_2012                     policy variable under 2012-10-17 pins nothing
+//	policy_variable_2012                     role/${aws:username}: no role has a user name, nobody
 //	principalarn_all_operators_taken         no free operator for aws:PrincipalArn: report
 //	public_aws_star                          public: {"AWS":"*"}
 //	public_aws_star_list                     public: {"AWS":["*"]}
@@ -182,12 +182,12 @@ var trustCases = []struct{ name, want string }{
 	{"cognito_with_aud", "clean|none"},
 	{"cognito_without_aud", "federated|rewrite"},
 	{"deny_all_unconditional", "clean|none"},
-	{"deny_conditional", "public,unsure|report"},
+	{"deny_conditional", "account|rewrite"},
 	{"deny_foreign_unconditional", "clean|none"},
-	{"deny_notprincipal", "public,unsure|report"},
+	{"deny_notprincipal", "clean|none"},
 	{"deny_partial_action", "public|rewrite"},
 	{"duplicate_member", "public,unsure|report"},
-	{"effect_lowercase", "public,unsure|report"},
+	{"effect_lowercase", "unsure|report"},
 	{"eks_aud_only", "federated|rewrite"},
 	{"eks_sub", "clean|none"},
 	{"empty_statement_list", "clean|none"},
@@ -215,24 +215,24 @@ var trustCases = []struct{ name, want string }{
 	{"multiple_statements_mixed", "public|rewrite"},
 	{"notaction_excludes_assume", "clean|none"},
 	{"notaction_public", "public|rewrite"},
-	{"oidc_other_aud_generic", "federated|rewrite"},
-	{"oidc_other_no_condition", "federated|rewrite"},
-	{"oidc_other_sub", "clean|none"},
+	{"oidc_other_aud_generic", "unsure|report"},
+	{"oidc_other_no_condition", "unsure|report"},
+	{"oidc_other_sub", "unsure|report"},
 	{"ops_arn_families", "clean|none"},
 	{"ops_arn_notlike_only", "account|rewrite"},
 	{"ops_case_insensitive_key", "clean|none"},
 	{"ops_case_insensitive_operator", "clean|none"},
-	{"ops_forallvalues_userid", "account|rewrite"},
+	{"ops_forallvalues_userid", "clean|none"},
 	{"ops_foranyvalue_userid_aroa", "clean|none"},
-	{"ops_ifexists_principalarn_account", "account|rewrite"},
+	{"ops_ifexists_principalarn_account", "clean|none"},
 	{"ops_non_string_families", "account|rewrite"},
 	{"ops_null_principalarn", "account|rewrite"},
 	{"ops_string_families", "clean|none"},
-	{"ops_unknown_operator", "account,unsure|report"},
+	{"ops_unknown_operator", "unsure|report"},
 	{"ops_values_bool_number_kept", "account|rewrite"},
 	{"partition_mismatch", "foreign|rewrite"},
 	{"policy_variable_2008", "clean|none"},
-	{"policy_variable_2012", "account|rewrite"},
+	{"policy_variable_2012", "clean|none"},
 	{"principalarn_all_operators_taken", "account|report"},
 	{"public_aws_star", "public|rewrite"},
 	{"public_aws_star_list", "public|rewrite"},

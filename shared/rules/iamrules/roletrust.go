@@ -292,6 +292,8 @@ func (r *RoleTrust) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	p.After = fmt.Sprintf("trust policy of role %s:\n%s", role, policy.Indent(after))
 	p.Desired = json.RawMessage(tp.Document)
 	p.Actions = append([]string{"update the trust policy of role " + role + " (iam:UpdateAssumeRolePolicy):"}, tp.Changes...)
+	// What an administrator reads first: who loses and who keeps access.
+	p.Actions = append(p.Actions, "access preview: "+tp.Preview.String())
 	p.Change = roleTrustChange{Document: tp.Document}
 	return p, nil
 }

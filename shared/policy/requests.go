@@ -1,0 +1,955 @@
+package policy
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The representative requests for trust policies (DESIGN §2a). A policy's
+// meaning is the set of requests it allows; these requests are chosen so
+// that their answers decide every verdict: a caller class for every kind
+// of principal that matters (an arbitrary foreigner, each
+// principal and account the policy names, this account's root, an SSO
+// role, another role and a user, organization members, services, tenants
+// of each web-identity platform), each with every combination of the
+// condition values it could present: each constant the policy names (and
+// for Like patterns a string matching the pattern), one value matching
+// none, and the key absent. Identity keys (aws:PrincipalArn…) follow from
+// the class; keys the caller chooses vary freely.
+//
+// STS serves no anonymous AssumeRole: the unsigned calls are
+// AssumeRoleWithWebIdentity and AssumeRoleWithSAML, whose callers are the
+// federated classes (an arbitrary provider stands for "anyone" there).
+// The evaluator still knows the anonymous caller (Caller.Type "") for
+// resource policies that serve one.
+
+// classKind says what a caller class stands for in a verdict.
+type classKind uint8
+
+const (
+	kForeignAny     classKind = iota // an arbitrary principal of an account nobody named: anyone
+	kForeign                         // an account or principal the policy names, neither own nor trusted
+	kOrgMember                       // an arbitrary member account of a named, untrusted organization
+	kTrustedOrg                      // a member account of the trusted organization
+	kTrusted                         // a principal of a trusted account
+	kOwnRoot                         // this account's root
+	kAllowed                         // a principal an allowed pattern names (default: SSO roles)
+	kOwnAny                          // an arbitrary role or IAM user of this account
+	kOwnNamed                        // a specific principal of this account the policy names
+	kServiceAny                      // an arbitrary AWS service acting for anyone
+	kService                         // a named service acting for this account or a named source
+	kServiceForeign                  // a named service acting for a foreign account (confused deputy)
+	kTenantAny                       // an arbitrary tenant of a web-identity platform
+	kTenant                          // the tenant the policy's claims name
+	kProviderAny                     // an identity provider of a foreign account nobody named
+	kProvider                        // an own/trusted SAML provider, or an OIDC platform not in the table
+)
+
+// class is one caller class; its requests vary the condition values.
+type class struct {
+	kind    classKind
+	label   string
+	caller  Caller
+	action  string
+	ctx     Context // identity keys
+	account string  // account label for external_accounts
+	pattern string  // the policy or configuration text this class stands for
+	host    string  // federated: provider host
+	prov    *provider
+	// sessions: a role's session names to try (aws:userid's second part).
+	roleID   string
+	sessions bool
+	user     bool
+	network  bool // the caller may be inside the owner's networks
+}
+
+// keyInfo is what the documents say about one condition key.
+type keyInfo struct {
+	name   string // as first written
+	values []string
+	like   bool
+	kind   byte // 's'tring, 'n'umeric, 'd'ate, 'b'ool, 'i'p
+}
+
+type requestSet struct {
+	opt      TrustOptions
+	classes  []class
+	reqs     []Request
+	reqClass []int
+	notes    []string // not modelled
+	keys     map[string]*keyInfo
+	sessions []string
+	docs     []*Document
+	// variables: a document holds a policy variable, which may read any key.
+	variables bool
+	// visit, when set, receives each request instead of reqs keeping it.
+	visit   func(req *Request, c *class, class int)
+	scratch Context
+}
+
+const (
+	probeForeign   = "990099009900" // an account nobody named
+	probeOrgMember = "990099009911"
+	probeTrustOrg  = "990099009922"
+	probeOrg       = "o-gcgprobe990"
+)
+
+var ssoSample = "role/aws-reserved/sso.amazonaws.com/ap-northeast-1/AWSReservedSSO_X_abc"
+
+// identityKeys are set by AWS from who the caller is (and for services,
+// from the resource they act for); the caller does not choose them.
+var identityKeys = map[string]bool{
+	"aws:principalarn": true, "aws:principalaccount": true, "aws:principalorgid": true,
+	"aws:principalorgpaths": true, "aws:userid": true, "aws:username": true,
+	"aws:principaltype": true, "aws:principalisawsservice": true, "aws:principalservicename": true,
+	"aws:principalservicenamelist": true, "aws:sourceaccount": true, "aws:sourcearn": true,
+	"aws:sourceorgid": true, "aws:sourceorgpaths": true, "aws:sourceowner": true,
+}
+
+// networkKeys describe where a request comes from. An attacker cannot
+// send from the owner's VPC endpoints or address ranges, but can from
+// outside them, or through paths that carry no such key; very broad IP
+// ranges (/8 or wider) are anyone's.
+var networkKeys = map[string]bool{
+	"aws:sourceip": true, "aws:sourcevpc": true, "aws:sourcevpce": true, "aws:vpcsourceip": true,
+}
+
+// deriveRequests builds the request set over all docs, keeping every
+// request.
+func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
+	return streamRequests(opt, nil, docs...)
+}
+
+// streamRequests derives the requests and, when visit is not nil, hands
+// each to visit instead of keeping it: the request (and its Context) is
+// only valid during the call. This is the fast path; reqClass is kept.
+func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
+	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit}
+	for _, d := range docs {
+		if d != nil {
+			rs.docs = append(rs.docs, d)
+			rs.collectKeys(d)
+		}
+	}
+	rs.sessions = []string{"gcguard-probe-session"}
+	if k := rs.keys["aws:userid"]; k != nil {
+		for _, v := range k.values {
+			if _, sess, ok := strings.Cut(v, ":"); ok && sess != "" {
+				rs.sessions = append(rs.sessions, fill(sess))
+			}
+		}
+	}
+	rs.sessions = uniqKeepOrder(rs.sessions)
+	for _, d := range docs {
+		if d != nil {
+			rs.namedClasses(d)
+		}
+	}
+	rs.fixedClasses()
+	rs.dedupe()
+	for i := range rs.classes {
+		rs.expand(i)
+	}
+	return rs
+}
+
+func (rs *requestSet) collectKeys(d *Document) {
+	for _, s := range d.Statements {
+		if s.Condition == nil {
+			continue
+		}
+		for _, b := range s.Condition.Blocks {
+			op := ParseOperator(b.Operator)
+			for _, e := range b.Entries {
+				k := strings.ToLower(e.Key)
+				ki := rs.keys[k]
+				if ki == nil {
+					ki = &keyInfo{name: e.Key, kind: 's'}
+					rs.keys[k] = ki
+				}
+				if op.Like() {
+					ki.like = true
+				}
+				switch {
+				case strings.HasPrefix(op.Base, "Numeric"):
+					ki.kind = 'n'
+				case strings.HasPrefix(op.Base, "Date"):
+					ki.kind = 'd'
+				case op.Base == "Bool":
+					ki.kind = 'b'
+				case op.Base == "IpAddress" || op.Base == "NotIpAddress":
+					ki.kind = 'i'
+				}
+				if op.Base == "Null" {
+					continue
+				}
+				for _, v := range e.Values {
+					if hasVariable(v.Text, d.Version) {
+						rs.variables = true
+					}
+					if !hasVariable(v.Text, d.Version) && !slices.Contains(ki.values, v.Text) {
+						ki.values = append(ki.values, v.Text)
+					}
+				}
+			}
+		}
+	}
+}
+
+// fill turns a pattern into one string it matches.
+func fill(p string) string {
+	if !hasWildcard(p) {
+		return p
+	}
+	b := make([]byte, 0, len(p)+8)
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*':
+			b = append(b, "zq"...)
+		case '?':
+			b = append(b, 'z')
+		default:
+			b = append(b, p[i])
+		}
+	}
+	return string(b)
+}
+
+func (rs *requestSet) add(c class) { rs.classes = append(rs.classes, c) }
+
+// awsClass builds a role or user class from a principal ARN.
+func (rs *requestSet) awsClass(kind classKind, arn, account, pattern, label string) class {
+	c := class{kind: kind, label: label, action: "sts:AssumeRole", account: account, pattern: pattern}
+	part, _, _, _, res, _ := arnParts(arn)
+	c.caller = Caller{Type: "AWS", ID: arn, Account: account, Partition: part}
+	c.ctx = Context{"aws:principalarn": {arn}, "aws:principalaccount": {account}, "aws:principalisawsservice": {"false"}}
+	switch {
+	case res == "root":
+		c.ctx["aws:principaltype"] = []string{"Account"}
+		c.ctx["aws:userid"] = []string{account}
+	case strings.HasPrefix(res, "user/"):
+		c.user = true
+		name := res[strings.LastIndexByte(res, '/')+1:]
+		c.ctx["aws:principaltype"] = []string{"User"}
+		c.ctx["aws:username"] = []string{name}
+		c.ctx["aws:userid"] = []string{"AIDA" + probeID(arn)}
+	default:
+		c.ctx["aws:principaltype"] = []string{"AssumedRole"}
+		c.roleID = "AROA" + probeID(arn)
+		c.sessions = true
+	}
+	if label == "" {
+		c.label = arn
+	}
+	return c
+}
+
+// probeID is a stable synthetic unique ID for a class.
+func probeID(s string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return "GCGPROBE" + strings.ToUpper(strconv.FormatUint(uint64(h), 36))
+}
+
+func (rs *requestSet) accountKind(acct, part string) classKind {
+	switch {
+	case part != rs.opt.Partition:
+		return kForeign
+	case acct == rs.opt.Account:
+		return kOwnNamed
+	case slices.Contains(rs.opt.TrustedAccounts, acct):
+		return kTrusted
+	}
+	return kForeign
+}
+
+func (rs *requestSet) label(part, acct string) string {
+	if part == rs.opt.Partition {
+		return acct
+	}
+	return part + ":" + acct
+}
+
+// namedClasses adds a class for every principal, account, organization,
+// service and provider d names in principals or identity conditions.
+func (rs *requestSet) namedClasses(d *Document) {
+	opt := rs.opt
+	arnClass := func(v string) {
+		if slices.Contains(opt.AllowedPrincipals, v) {
+			return // the allowed-principals class stands for it
+		}
+		part, svc, region, acct, res, ok := arnParts(v)
+		if !ok || (svc != "iam" && svc != "sts") || region != "" || res == "" || strings.Contains(res, "!") {
+			return // '!' is not valid in a name: gcguard's quarantine ARN
+		}
+		if hasWildcard(part) {
+			part = opt.Partition
+		}
+		arn := v
+		session := ""
+		if svc == "sts" {
+			// assumed-role/<role>/<session>: the caller is the role.
+			r := strings.TrimPrefix(res, "assumed-role/")
+			role, _, _ := strings.Cut(r, "/")
+			session = fill(v)
+			arn = "arn:" + part + ":iam::" + acct + ":role/" + role
+		}
+		specific := res != "root" && specificResource(res)
+		if hasWildcard(acct) {
+			// Anyone can create a principal of that name in an account of
+			// their own; the owner's one lives in this account.
+			arn = strings.Replace(arn, ":"+acct+":", ":%s:", 1)
+			if specific {
+				c := rs.awsClass(kOwnNamed, fill(strings.Replace(arn, "%s", opt.Account, 1)), opt.Account, strings.Replace(v, ":"+acct+":", ":"+opt.Account+":", 1), "")
+				rs.add(c)
+			}
+			c := rs.awsClass(kForeignAny, fill(strings.Replace(arn, "%s", probeForeign, 1)), probeForeign, "", "")
+			c.label = "any account's " + fill(res)
+			rs.add(c)
+			return
+		}
+		if !isAccountID(acct) {
+			return
+		}
+		kind := rs.accountKind(acct, part)
+		if kind != kOwnNamed || specific {
+			if !specific {
+				arn = "arn:" + part + ":iam::" + acct + ":role/gcguard-probe-role"
+			}
+			c := rs.awsClass(kind, fill(arn), acct, v, "")
+			c.account = rs.label(part, acct)
+			if session != "" {
+				c.caller.Session = session
+			}
+			if !specific {
+				c.label = "any principal of account " + c.account
+				c.pattern = ""
+			}
+			rs.add(c)
+		}
+	}
+	acctClass := func(acct string) {
+		if !isAccountID(acct) {
+			return
+		}
+		arn := "arn:" + opt.Partition + ":iam::" + acct + ":role/gcguard-probe-role"
+		if kind := rs.accountKind(acct, opt.Partition); kind != kOwnNamed {
+			c := rs.awsClass(kind, arn, acct, "", "any principal of account "+acct)
+			rs.add(c)
+		}
+	}
+	for _, s := range d.Statements {
+		for _, p := range []*Principal{s.Principal, s.NotPrincipal} {
+			if p == nil {
+				continue
+			}
+			for _, e := range p.Entries {
+				for _, v := range e.Values.List {
+					switch e.Type {
+					case "AWS":
+						if isAccountID(v) {
+							acctClass(v)
+						} else {
+							arnClass(v)
+						}
+					case "Service":
+						if v != "*" && !hasWildcard(v) {
+							rs.serviceClasses(v)
+						}
+					case "Federated":
+						rs.federatedClasses(v)
+					}
+				}
+			}
+		}
+	}
+	for k, ki := range rs.keys {
+		for _, v := range ki.values {
+			switch k {
+			case "aws:principalarn":
+				arnClass(v)
+			case "aws:principalaccount":
+				if hasWildcard(v) {
+					// Account IDs are assigned, but a pattern matches
+					// accounts anyone may hold.
+					acct := strings.NewReplacer("*", strings.Repeat("9", max(0, 13-len(v))), "?", "9").Replace(v)
+					if isAccountID(acct) && rs.accountKind(acct, opt.Partition) == kForeign {
+						c := rs.awsClass(kForeignAny, "arn:"+opt.Partition+":iam::"+acct+":role/gcguard-probe-role", acct, "", "any principal of an account matching "+v)
+						rs.add(c)
+					}
+					continue
+				}
+				acctClass(v)
+			case "aws:username":
+				arn := "arn:" + opt.Partition + ":iam::" + opt.Account + ":user/" + fill(v)
+				c := rs.awsClass(kOwnNamed, arn, opt.Account, arn, "")
+				rs.add(c)
+			case "aws:userid":
+				id, _, _ := strings.Cut(v, ":")
+				if (strings.HasPrefix(id, "AROA") || strings.HasPrefix(id, "AIDA")) && !hasWildcard(id) {
+					rs.uniqueIDClass(d, id)
+				}
+			case "aws:principalorgid":
+				rs.orgClass(v, "")
+			case "aws:principalorgpaths":
+				org, _, _ := strings.Cut(v, "/")
+				rs.orgClass(org, v)
+			}
+		}
+	}
+}
+
+// uniqueIDClass: a principal pinned by its unique ID, of this account; a
+// statement that lets any account's principal in under that pin leaves
+// its account open, which the evaluator does not model.
+func (rs *requestSet) uniqueIDClass(d *Document, id string) {
+	opt := rs.opt
+	res := "role/gcguard-uid-" + id
+	if strings.HasPrefix(id, "AIDA") {
+		res = "user/gcguard-uid-" + id
+	}
+	c := rs.awsClass(kOwnNamed, "arn:"+opt.Partition+":iam::"+opt.Account+":"+res, opt.Account, "", "principal with unique ID "+id)
+	if c.user {
+		c.ctx["aws:userid"] = []string{id}
+	} else {
+		c.roleID = id
+	}
+	rs.add(c)
+	for i, s := range d.Statements {
+		if s.Effect != "Allow" || s.Condition == nil || !wildcardAWS(s) {
+			continue
+		}
+		pinsAccount := false
+		usesID := false
+		for _, b := range s.Condition.Blocks {
+			for _, e := range b.Entries {
+				k := strings.ToLower(e.Key)
+				if k == "aws:principalaccount" || k == "aws:principalarn" {
+					pinsAccount = true
+				}
+				if k == "aws:userid" && slices.ContainsFunc(e.Values, func(v ConditionValue) bool { return strings.HasPrefix(v.Text, id) }) {
+					usesID = true
+				}
+			}
+		}
+		if usesID && !pinsAccount {
+			rs.notes = append(rs.notes, "statement "+strconv.Itoa(i)+": aws:userid pins unique ID "+id+", but not the account it belongs to")
+		}
+	}
+}
+
+func wildcardAWS(s *Statement) bool {
+	if s.Principal == nil {
+		return s.NotPrincipal != nil
+	}
+	if s.Principal.Wildcard {
+		return true
+	}
+	for _, v := range s.Principal.Values("AWS") {
+		if v == "*" || classifyAWS(v).kind == awsAnyone {
+			return true
+		}
+	}
+	return false
+}
+
+func (rs *requestSet) orgClass(org, path string) {
+	if hasWildcard(org) || org == "" {
+		return // a wildcard organization is any: the arbitrary foreigner's
+	}
+	kind, acct := kOrgMember, probeOrgMember
+	if org == rs.opt.TrustedOrg {
+		kind, acct = kTrustedOrg, probeTrustOrg
+	}
+	c := rs.awsClass(kind, "arn:"+rs.opt.Partition+":iam::"+acct+":role/gcguard-probe-role", acct, "", "any member account of organization "+org)
+	c.ctx["aws:principalorgid"] = []string{org}
+	paths := []string{org + "/r-zq99/ou-zq99-probe/"}
+	if path != "" {
+		paths = append(paths, fill(path))
+	}
+	c.ctx["aws:principalorgpaths"] = paths
+	c.account = org
+	rs.add(c)
+}
+
+func (rs *requestSet) serviceClasses(svc string) {
+	opt := rs.opt
+	mk := func(kind classKind, label string, src []string) {
+		c := class{kind: kind, label: label, action: "sts:AssumeRole", pattern: svc,
+			caller: Caller{Type: "Service", ID: svc},
+			ctx:    Context{"aws:principalservicename": {svc}, "aws:principalisawsservice": {"true"}}}
+		if src != nil {
+			c.ctx["aws:sourceaccount"] = []string{src[0]}
+			c.ctx["aws:sourcearn"] = []string{src[1]}
+		}
+		rs.add(c)
+	}
+	prefix := strings.TrimSuffix(svc, ".amazonaws.com")
+	srcArn := func(acct string) string {
+		return "arn:" + opt.Partition + ":" + prefix + ":ap-northeast-1:" + acct + ":gcguard-probe"
+	}
+	mk(kService, svc+" for this account", []string{opt.Account, srcArn(opt.Account)})
+	mk(kService, svc+" without a source", nil)
+	for _, k := range []string{"aws:sourceaccount", "aws:sourcearn"} {
+		if ki := rs.keys[k]; ki != nil {
+			for _, v := range ki.values {
+				src := []string{fill(v), srcArn(fill(v))}
+				if k == "aws:sourcearn" {
+					acct, _ := patternAccount(v)
+					src = []string{fill(acct), fill(v)}
+				}
+				mk(kService, svc+" for "+v, src)
+			}
+		}
+	}
+	mk(kServiceForeign, svc+" acting for another account", []string{probeForeign, srcArn(probeForeign)})
+}
+
+func (rs *requestSet) federatedClasses(v string) {
+	if v == "*" || hasWildcard(v) {
+		return // the arbitrary provider class covers it
+	}
+	host, kind, acct, part := providerHost(v)
+	action := "sts:AssumeRoleWithWebIdentity"
+	if kind == "saml" {
+		action = "sts:AssumeRoleWithSAML"
+	}
+	c := class{action: action, caller: Caller{Type: "Federated", ID: v}, host: host, pattern: v, label: v}
+	if kind == "saml" || kind == "oidc" {
+		if !isAccountID(acct) || rs.accountKind(acct, part) == kForeign {
+			c.kind, c.account = kForeign, rs.label(part, acct)
+			rs.add(c)
+			return
+		}
+	}
+	if kind == "saml" || host == "" {
+		c.kind = kProvider
+		rs.add(c)
+		return
+	}
+	c.prov = providerFor(host)
+	if c.prov == nil {
+		c.kind = kProvider
+		c.label = v + " (an OIDC platform gcguard does not model)"
+		rs.add(c)
+		return
+	}
+	c.kind, c.label = kTenant, v+" tenant named by the policy"
+	rs.add(c)
+	c.kind, c.label = kTenantAny, "any "+c.prov.name+" tenant"
+	rs.add(c)
+}
+
+// fixedClasses adds the classes every policy is judged against.
+func (rs *requestSet) fixedClasses() {
+	opt := rs.opt
+	p := opt.Partition
+	for _, res := range []string{"role/gcguard-probe-role", "user/gcguard-probe-user"} {
+		c := rs.awsClass(kForeignAny, "arn:"+p+":iam::"+probeForeign+":"+res, probeForeign, "", "any principal of any account")
+		rs.add(c)
+	}
+	own := "arn:" + p + ":iam::" + opt.Account + ":"
+	rs.add(rs.awsClass(kOwnRoot, own+"root", opt.Account, "", "this account's root"))
+	for _, res := range []string{"role/gcguard-probe-role", "user/gcguard-probe-user"} {
+		c := rs.awsClass(kOwnAny, own+res, opt.Account, "", "any role or user of this account")
+		c.network = true
+		rs.add(c)
+	}
+	for _, a := range opt.AllowedPrincipals {
+		arn := fill(a)
+		if a == "arn:"+p+":iam::"+opt.Account+":role/aws-reserved/sso.amazonaws.com/*" {
+			arn = own + ssoSample
+		}
+		acct, _ := patternAccount(arn)
+		c := rs.awsClass(kAllowed, arn, acct, a, "allowed principals "+a)
+		c.network = true
+		rs.add(c)
+	}
+	for _, t := range opt.TrustedAccounts {
+		c := rs.awsClass(kTrusted, "arn:"+p+":iam::"+t+":role/gcguard-probe-role", t, "", "any principal of trusted account "+t)
+		c.network = true
+		rs.add(c)
+	}
+	if opt.TrustedOrg != "" {
+		rs.orgClass(opt.TrustedOrg, "")
+	}
+	rs.add(class{kind: kServiceAny, label: "any AWS service acting for any account", action: "sts:AssumeRole",
+		caller: Caller{Type: "Service", ID: "gcguard-probe.amazonaws.com"},
+		ctx: Context{"aws:principalservicename": {"gcguard-probe.amazonaws.com"}, "aws:principalisawsservice": {"true"},
+			"aws:sourceaccount": {probeForeign}, "aws:sourcearn": {"arn:" + p + ":s3:::gcguard-probe"}}})
+	rs.add(class{kind: kProviderAny, label: "any identity provider", action: "sts:AssumeRoleWithWebIdentity",
+		caller: Caller{Type: "Federated", ID: "arn:" + p + ":iam::" + probeForeign + ":oidc-provider/gcguard-probe.example"}})
+}
+
+// dedupe drops repeated classes and fixes organization membership: own
+// and trusted accounts are in the trusted organization when one is
+// configured, else in the first one a policy names (judging as if they
+// were keeps their path through an organization-wide statement).
+func (rs *requestSet) dedupe() {
+	seen := map[string]bool{}
+	out := rs.classes[:0]
+	ownOrg := rs.opt.TrustedOrg
+	if ownOrg == "" {
+		if ki := rs.keys["aws:principalorgid"]; ki != nil {
+			for _, v := range ki.values {
+				if !hasWildcard(v) {
+					ownOrg = v
+					break
+				}
+			}
+		}
+	}
+	for _, c := range rs.classes {
+		k := strconv.Itoa(int(c.kind)) + "|" + c.caller.Type + "|" + c.caller.ID + "|" + c.caller.Session + "|" + c.label
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if c.caller.Type == "AWS" && c.ctx["aws:principalorgid"] == nil && ownOrg != "" {
+			switch c.kind {
+			case kOwnRoot, kOwnAny, kOwnNamed, kAllowed, kTrusted:
+				c.ctx["aws:principalorgid"] = []string{ownOrg}
+				c.ctx["aws:principalorgpaths"] = []string{ownOrg + "/r-zq99/ou-zq99-own/"}
+			}
+		}
+		out = append(out, c)
+	}
+	rs.classes = out
+}
+
+// attacker reports whether a class stands for callers gcguard guards
+// against, who choose every value they can.
+func (c *class) attacker() bool {
+	switch c.kind {
+	case kForeignAny, kForeign, kOrgMember, kOwnAny, kServiceAny, kServiceForeign, kTenantAny, kProviderAny:
+		return true
+	}
+	return false
+}
+
+// dimension is one free choice: a key and its candidate values ("" with
+// absent=true is the key left out).
+type dimension struct {
+	key    string
+	values []string // nil entry list means: absent only
+	absent bool
+}
+
+const maxVariants = 512
+
+// expand adds the requests of class i: the product of its free choices.
+func (rs *requestSet) expand(i int) {
+	c := &rs.classes[i]
+	var dims []dimension
+	if c.sessions {
+		d := dimension{key: "aws:userid"}
+		for _, s := range rs.sessions {
+			d.values = append(d.values, c.roleID+":"+s)
+		}
+		dims = append(dims, d)
+	}
+	if c.kind == kForeignAny && c.caller.Type == "AWS" {
+		// The attacker may be in an organization of their own, or none.
+		dims = append(dims, dimension{key: "aws:principalorgid", values: []string{probeOrg}, absent: true},
+			dimension{key: "aws:principalorgpaths", values: []string{probeOrg + "/r-zq99/ou-zq99-probe/"}, absent: true})
+	}
+	if c.kind == kForeignAny && c.user {
+		d := dimension{key: "aws:username", values: []string{"gcguard-probe-user"}}
+		if ki := rs.keys["aws:username"]; ki != nil {
+			for _, v := range ki.values {
+				d.values = append(d.values, fill(v))
+			}
+		}
+		dims = append(dims, d)
+	}
+	for k, ki := range rs.keys {
+		if identityKeys[k] {
+			continue
+		}
+		switch {
+		case networkKeys[k]:
+			if c.caller.Type == "Federated" {
+				continue
+			}
+			dims = append(dims, rs.networkDim(k, ki, c.attacker() && !c.network))
+		case strings.HasPrefix(k, "saml:"):
+			if c.caller.Type == "Federated" && c.prov == nil {
+				dims = append(dims, rs.freeDim(k, ki))
+			}
+		case isClaimKey(k):
+			if c.caller.Type != "Federated" {
+				continue
+			}
+			host, claim := splitClaim(k)
+			if !strings.EqualFold(host, c.host) {
+				continue
+			}
+			dims = append(dims, rs.claimDim(c, k, claim, ki))
+		default:
+			dims = append(dims, rs.freeDim(k, ki))
+		}
+	}
+	slices.SortFunc(dims, func(a, b dimension) int { return strings.Compare(a.key, b.key) })
+	width := func(d dimension) int {
+		if d.absent {
+			return len(d.values) + 1
+		}
+		return max(len(d.values), 1)
+	}
+	n := 1
+	for _, d := range dims {
+		n *= width(d)
+		if n > maxVariants {
+			break
+		}
+	}
+	// Only keys the documents test matter to the evaluation (all of them
+	// when a policy variable may read any key).
+	base := c.ctx
+	if !rs.variables {
+		base = make(Context, len(rs.keys))
+		for k, v := range c.ctx {
+			if rs.keys[k] != nil {
+				base[k] = v
+			}
+		}
+	}
+	emit := func(idx []int) {
+		rs.reqClass = append(rs.reqClass, i)
+		if len(dims) == 0 {
+			// Nothing varies: the class's identity context is the request's.
+			req := Request{Principal: c.caller, Action: c.action, Context: base}
+			if rs.visit != nil {
+				rs.visit(&req, c, i)
+			} else {
+				rs.reqs = append(rs.reqs, req)
+			}
+			return
+		}
+		var ctx Context
+		if rs.visit != nil {
+			if rs.scratch == nil {
+				rs.scratch = make(Context, 16)
+			}
+			ctx = rs.scratch
+			clear(ctx)
+		} else {
+			ctx = make(Context, len(base)+len(dims))
+		}
+		for k, v := range base {
+			ctx[k] = v
+		}
+		for j, d := range dims {
+			if idx[j] < len(d.values) {
+				ctx[d.key] = d.values[idx[j] : idx[j]+1 : idx[j]+1]
+			} else {
+				delete(ctx, d.key)
+			}
+		}
+		req := Request{Principal: c.caller, Action: c.action, Context: ctx}
+		if rs.visit != nil {
+			rs.visit(&req, c, i)
+		} else {
+			rs.reqs = append(rs.reqs, req)
+		}
+	}
+	if n > maxVariants {
+		for _, idx := range rs.sparse(dims, width) {
+			emit(idx)
+		}
+		return
+	}
+	idx := make([]int, len(dims))
+	for {
+		emit(idx)
+		j := 0
+		for ; j < len(dims); j++ {
+			idx[j]++
+			if idx[j] < width(dims[j]) {
+				break
+			}
+			idx[j] = 0
+		}
+		if j == len(dims) {
+			return
+		}
+	}
+}
+
+// sparse chooses the combinations to try when the full product is too
+// large: for each Allow statement, the values that satisfy its conditions
+// key by key (keys AND, so they can be chosen one at a time), and from
+// there every single change of one key, which is what it takes to step
+// out of a Deny's ANDed conditions.
+func (rs *requestSet) sparse(dims []dimension, width func(dimension) int) [][]int {
+	var bases [][]int
+	none := make([]int, len(dims))
+	for j, d := range dims {
+		none[j] = width(d) - 1
+	}
+	bases = append(bases, none)
+	for _, doc := range rs.docs {
+		for _, s := range doc.Statements {
+			if s.Effect != "Allow" || s.Condition == nil {
+				continue
+			}
+			base := make([]int, len(dims))
+			for j, d := range dims {
+				base[j] = width(d) - 1
+				for o := 0; o < width(d); o++ {
+					ctx := Context{}
+					if o < len(d.values) {
+						ctx[d.key] = []string{d.values[o]}
+					}
+					if keyHolds(s.Condition, d.key, ctx, doc.Version) {
+						base[j] = o
+						break
+					}
+				}
+			}
+			bases = append(bases, base)
+		}
+	}
+	var out [][]int
+	for _, b := range bases {
+		out = append(out, b)
+		for j, d := range dims {
+			for o := 0; o < width(d); o++ {
+				if o != b[j] {
+					v := slices.Clone(b)
+					v[j] = o
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// keyHolds reports whether every entry of c on key holds in ctx.
+func keyHolds(c *Condition, key string, ctx Context, version string) bool {
+	for _, b := range c.Blocks {
+		op := ParseOperator(b.Operator)
+		if !op.Known() {
+			continue
+		}
+		for _, e := range b.Entries {
+			if strings.EqualFold(e.Key, key) {
+				if ok, err := evalEntry(op, e, ctx, version); err != nil || !ok {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// isClaimKey: provider claim keys are "<host>:<claim>" with a dotted host.
+func isClaimKey(k string) bool {
+	host, _ := splitClaim(k)
+	return strings.Contains(host, ".")
+}
+
+func splitClaim(k string) (string, string) {
+	i := strings.LastIndexByte(k, ':')
+	if i < 0 {
+		return "", k
+	}
+	return k[:i], k[i+1:]
+}
+
+// freeDim: a key the caller chooses: each constant, a match of each Like
+// pattern, one value matching none, absent.
+func (rs *requestSet) freeDim(k string, ki *keyInfo) dimension {
+	d := dimension{key: k, absent: true}
+	switch ki.kind {
+	case 'b':
+		d.values = []string{"true", "false"}
+	case 'n':
+		for _, v := range ki.values {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				d.values = append(d.values, v, strconv.FormatFloat(f-1, 'f', -1, 64), strconv.FormatFloat(f+1, 'f', -1, 64))
+			}
+		}
+		d.values = append(d.values, "0")
+	case 'd':
+		for _, v := range ki.values {
+			if t, err := parseDate(v); err == nil {
+				d.values = append(d.values, t.Add(-time.Second).UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), t.Add(time.Second).UTC().Format(time.RFC3339))
+			}
+		}
+		d.values = append(d.values, "2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z")
+	default:
+		for _, v := range ki.values {
+			d.values = append(d.values, v)
+			if ki.like && hasWildcard(v) {
+				d.values = append(d.values, fill(v))
+			}
+		}
+		d.values = append(d.values, "gcguard-none")
+	}
+	d.values = uniqKeepOrder(d.values)
+	return d
+}
+
+// networkDim: for callers who may be inside the owner's networks, every
+// constant; for attackers, only outside values and very broad ranges.
+func (rs *requestSet) networkDim(k string, ki *keyInfo, outsider bool) dimension {
+	d := dimension{key: k, absent: true}
+	none := "vpc-gcguardnone"
+	if ki.kind == 'i' || strings.HasSuffix(k, "ip") {
+		none = "192.0.2.77"
+	}
+	for _, v := range ki.values {
+		val := v
+		broad := false
+		if pfx, err := netip.ParsePrefix(v); err == nil {
+			val = pfx.Masked().Addr().String()
+			broad = pfx.Bits() <= 8
+		}
+		if !outsider || broad || hasWildcard(v) {
+			d.values = append(d.values, fill(val))
+		}
+		if val == none {
+			none = "198.51.100.77"
+		}
+	}
+	d.values = append(d.values, none)
+	return d
+}
+
+// claimDim: a federated claim of class c's platform. The arbitrary tenant
+// presents its own value of each claim the platform fixes, plus every
+// policy value that does not pin (it can produce those); claims it
+// chooses take any value. The named tenant presents each policy value.
+func (rs *requestSet) claimDim(c *class, k, claim string, ki *keyInfo) dimension {
+	if c.prov == nil {
+		return rs.freeDim(k, ki)
+	}
+	claim = strings.ToLower(claim)
+	if c.kind == kTenant {
+		d := dimension{key: k}
+		for _, v := range ki.values {
+			d.values = append(d.values, fill(v))
+		}
+		return d
+	}
+	if !c.prov.fixed[claim] {
+		return rs.freeDim(k, ki)
+	}
+	// Absent too: conditions over a claim that may be missing (IfExists,
+	// ForAllValues) must not count as pinning it.
+	d := dimension{key: k, values: []string{c.prov.probe[claim]}, absent: true}
+	for _, v := range ki.values {
+		if !c.prov.pins(claim, v, ki.like) {
+			d.values = append(d.values, fill(v))
+		}
+	}
+	d.values = uniqKeepOrder(d.values)
+	return d
+}
