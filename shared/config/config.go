@@ -55,6 +55,8 @@ const (
 	EnvFixPreexisting    = "GCGUARD_FIX_PREEXISTING"
 	EnvLeaseSeconds      = "GCGUARD_LEASE_SECONDS"
 	EnvHoldMinutes       = "GCGUARD_HOLD_MINUTES"
+	EnvMacKeyARN         = "GCGUARD_MAC_KEY_ARN"    // KMS HMAC key that authenticates audit items and exemptions
+	EnvHoldMaxHours      = "GCGUARD_HOLD_MAX_HOURS" // holds further ahead are forged
 )
 
 // Config is the whole runtime configuration.
@@ -79,6 +81,8 @@ type Config struct {
 	FixPreexisting    bool
 	LeaseDuration     time.Duration
 	HoldDuration      time.Duration
+	MacKeyARN         string
+	HoldMax           time.Duration
 }
 
 // Defaults are the values a field takes when its variable is unset.
@@ -88,6 +92,7 @@ const (
 	DefaultLanguage     = "ja"
 	DefaultLease        = 30 * time.Second
 	DefaultHold         = 60 * time.Minute
+	DefaultHoldMax      = 24 * time.Hour
 	AccessKeyDelete     = "delete"
 	AccessKeyDeactivate = "deactivate"
 )
@@ -124,6 +129,8 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		AccessKeyAction: orDefault(getenv(EnvAccessKeyAction), AccessKeyDelete),
 		LeaseDuration:   DefaultLease,
 		HoldDuration:    DefaultHold,
+		MacKeyARN:       strings.TrimSpace(getenv(EnvMacKeyARN)),
+		HoldMax:         DefaultHoldMax,
 	}
 	var errs []error
 	add := func(field, value string, err error) {
@@ -167,6 +174,14 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 			add(EnvHoldMinutes, v, errors.New("want whole minutes from 1 to 10080"))
 		} else {
 			c.HoldDuration = time.Duration(n) * time.Minute
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvHoldMaxHours)); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 || n > 7*24 {
+			add(EnvHoldMaxHours, v, errors.New("want whole hours from 1 to 168"))
+		} else {
+			c.HoldMax = time.Duration(n) * time.Hour
 		}
 	}
 	if len(errs) > 0 {
@@ -236,6 +251,12 @@ func (c *Config) Validate() error {
 	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
 		bad(EnvTopicARN, c.TopicARN, "want an SNS topic ARN")
 	}
+	if c.MacKeyARN != "" && !kmsKeyRe.MatchString(c.MacKeyARN) {
+		bad(EnvMacKeyARN, c.MacKeyARN, "want a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+	}
+	if c.HoldMax > 0 && c.HoldDuration > c.HoldMax {
+		bad(EnvHoldMinutes, c.HoldDuration.String(), "a revert's hold may not exceed the hold maximum ("+EnvHoldMaxHours+")")
+	}
 	if c.Language != "ja" && c.Language != "en" {
 		bad(EnvLanguage, c.Language, "want ja or en")
 	}
@@ -287,6 +308,9 @@ func (c *Config) Env() map[string]string {
 	if c.HoldDuration > 0 {
 		env[EnvHoldMinutes] = strconv.Itoa(int(c.HoldDuration / time.Minute))
 	}
+	if c.HoldMax > 0 {
+		env[EnvHoldMaxHours] = strconv.Itoa(int(c.HoldMax / time.Hour))
+	}
 	set := func(k, v string) {
 		if v != "" {
 			env[k] = v
@@ -301,6 +325,7 @@ func (c *Config) Env() map[string]string {
 	set(EnvTopicARN, c.TopicARN)
 	set(EnvExemptionsParam, c.ExemptionsParam)
 	set(EnvOwnRoleARNs, strings.Join(c.OwnRoleARNs, ","))
+	set(EnvMacKeyARN, c.MacKeyARN)
 	if !c.DeployedAt.IsZero() {
 		env[EnvDeployedAt] = c.DeployedAt.Format(time.RFC3339Nano)
 	}

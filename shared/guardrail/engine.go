@@ -38,9 +38,11 @@ type Notifier interface {
 	Publish(ctx context.Context, n *notify.Notice) error
 }
 
-// ExemptionSource returns the current exemptions.
+// ExemptionSource finds the authenticated exemption covering a rule and
+// resource; active says whether it still applies, found whether any
+// (expired ones included, so they can be reported) covers it.
 type ExemptionSource interface {
-	Exemptions(ctx context.Context) (config.Exemptions, error)
+	Lookup(ctx context.Context, rule, resource string, now time.Time) (e config.Exemption, active, found bool, err error)
 }
 
 // StackFinder names the CloudFormation stack that manages a resource, "" if none.
@@ -375,11 +377,10 @@ func (r *run) exemption(ctx context.Context) (note string, active bool, err erro
 	if r.e.Exemptions == nil {
 		return "", false, nil
 	}
-	ex, err := r.e.Exemptions.Exemptions(ctx)
+	e, active, found, err := r.e.Exemptions.Lookup(ctx, r.b.Rule.Spec().Name, r.t.ARN, r.e.now())
 	if err != nil {
 		return "", false, fmt.Errorf("read exemptions: %w", err)
 	}
-	e, active, found := ex.Lookup(r.b.Rule.Spec().Name, r.t.ARN, r.e.now())
 	switch {
 	case !found:
 		return "", false, nil
@@ -465,7 +466,12 @@ func (r *run) report(ctx context.Context, p *Plan, outcome finding.Outcome, reas
 func (r *run) apply(ctx context.Context, p *Plan, note string) error {
 	rec := r.record(p, audit.Planned, finding.Fixed)
 	if err := r.e.Audit.Begin(ctx, rec); err != nil {
-		// Nothing is written without its record.
+		// Nothing is written without its record. A record that cannot be
+		// signed is as good as none: say so loudly unless a retry may help.
+		if !awsapi.IsTransient(err) {
+			r.e.Alarm(ctx, audit.InvalidItem{Where: "audit table " + r.e.Config.AuditTable, Kind: audit.DomainRecord, Key: rec.ID, Resource: r.t.ARN,
+				Reason: "gcguard cannot store its signed audit record, so it changed nothing: " + err.Error()})
+		}
 		return fmt.Errorf("no change made: %w", err)
 	}
 	r.res.AuditID = rec.ID
@@ -663,6 +669,42 @@ func (r *run) resendUnnotified(ctx context.Context) error {
 		r.res.AuditID = rec.ID
 	}
 	return nil
+}
+
+// Alarm raises the critical notice for state gcguard refused to act on: an
+// audit item or exemption that failed authentication, or a record it could
+// not sign. The notice is never grouped or dropped by the notifier; if it
+// cannot even be published, the error log line carries all it would have said.
+func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
+	e.logger().ErrorContext(ctx, "unauthenticated state ignored", "where", bad.Where, "kind", bad.Kind, "key", bad.Key,
+		"resource", bad.Resource, "reason", bad.Reason, "outcome", finding.Skipped)
+	if e.Notifier == nil {
+		return
+	}
+	n := &notify.Notice{
+		Rule: "gcguard", Mode: "integrity", Severity: notify.Critical, Outcome: finding.Skipped,
+		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
+		Name:   bad.Where + " " + bad.Kind + " " + bad.Key,
+		Reason: bad.String(),
+		Actions: []string{
+			"ignored it: gcguard does not let it stop a fix or feed a revert",
+			"find who wrote it (CloudTrail: " + stateWriteCalls(bad.Kind) + ") and remove it",
+		},
+		EventTime: e.now().UTC(),
+	}
+	if bad.Resource == "" {
+		n.Resource = bad.Where
+	}
+	if err := e.Notifier.Publish(ctx, n); err != nil {
+		e.logger().ErrorContext(ctx, "critical notice not sent", "reason", bad.String(), "error", err.Error())
+	}
+}
+
+func stateWriteCalls(kind string) string {
+	if kind == audit.DomainExemption {
+		return "ssm:PutParameter"
+	}
+	return "dynamodb:PutItem, UpdateItem, BatchWriteItem"
 }
 
 func newOwner() string {

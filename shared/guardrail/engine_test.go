@@ -404,9 +404,18 @@ func untouched(t *testing.T, w *world) {
 	}
 }
 
+// putExemptions writes the entries of an old-format list signed, as
+// `gcguard exempt` writes them.
 func putExemptions(t *testing.T, w *world, value string) {
 	t.Helper()
-	_, err := ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
+	ex, err := config.ParseExemptions([]byte(value), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if value, err = guardrail.SignedExemptionDoc(context.Background(), w.sb.Store.MAC, ex); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/gcguard/exemptions"), Value: aws.String(value), Type: "String", Overwrite: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
