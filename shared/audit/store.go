@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,24 +166,42 @@ func (s *Store) Begin(ctx context.Context, r *Record) error {
 	return nil
 }
 
-// rewrite stores the record's new state with a new MAC. The whole item is
-// replaced, on condition that it is still the one last signed, so the
-// stored item is always exactly what was signed.
-func (s *Store) rewrite(ctx context.Context, r *Record, what string) error {
+// rewrite stores the changed attributes of a record with its new MAC. The
+// update is conditional on the item's MAC being the one gcguard last
+// wrote, so the stored item is always exactly what was signed.
+func (s *Store) rewrite(ctx context.Context, r *Record, attrs ...string) error {
 	prev := r.MAC
 	item, err := s.signed(ctx, r)
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+	names := map[string]string{"#mac": AttrMAC}
+	values := map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: prev}, ":mac": item[AttrMAC]}
+	sets, removes := []string{"#mac = :mac"}, []string(nil)
+	for i, a := range attrs {
+		n := fmt.Sprintf("#a%d", i)
+		names[n] = a
+		if v, ok := item[a]; ok {
+			values[fmt.Sprintf(":v%d", i)] = v
+			sets = append(sets, fmt.Sprintf("%s = :v%d", n, i))
+		} else {
+			removes = append(removes, n)
+		}
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table),
-		Item:                      item,
+		Key:                       s.key(r),
+		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND #mac = :prev"),
-		ExpressionAttributeNames:  map[string]string{"#mac": AttrMAC},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: prev}},
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
 	if err != nil {
-		return fmt.Errorf("update audit record %s %s: %w", r.ID, what, err)
+		return fmt.Errorf("update audit record %s %s: %w", r.ID, strings.Join(attrs, ", "), err)
 	}
 	r.MAC = str(item[AttrMAC])
 	return nil
@@ -191,7 +210,7 @@ func (s *Store) rewrite(ctx context.Context, r *Record, what string) error {
 // Finish moves a record to its final status.
 func (s *Store) Finish(ctx context.Context, r *Record, status Status, errText string, now time.Time) error {
 	r.Status, r.Error, r.Updated = status, errText, now.UTC()
-	return s.rewrite(ctx, r, string(status))
+	return s.rewrite(ctx, r, "status", "outcome", "error", "updated")
 }
 
 // MarkNotified records that the notice went out.
