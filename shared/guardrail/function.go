@@ -24,6 +24,11 @@ import (
 	"github.com/gcguard/gcguard/shared/notify"
 )
 
+// MacKeyActions are what every function, the revert role and whoever runs
+// `gcguard exempt` need on the HMAC key named by GCGUARD_MAC_KEY_ARN; the
+// CDK app grants them on that key's ARN, like the table and the topic.
+var MacKeyActions = []string{"kms:GenerateMac", "kms:VerifyMac"}
+
 // NewFunction wires an engine for a Lambda function from its environment:
 // configuration, SDK clients, the audit store, the publisher, exemptions and
 // the named rules from the Default registry. It runs once, at cold start.
