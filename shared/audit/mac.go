@@ -48,6 +48,20 @@ type MAC struct {
 // a record gcguard cannot authenticate later is no record at all.
 var ErrNoMACKey = errors.New("no MAC key configured (GCGUARD_MAC_KEY_ARN): gcguard's state cannot be signed")
 
+// KeyError says KMS could not sign or verify: the call failed (transient,
+// to retry) or the key is unusable (disabled, deleted, not an HMAC key, no
+// permission), in which case gcguard writes nothing and says so loudly.
+type KeyError struct {
+	Op, KeyARN string
+	Err        error
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("%s with MAC key %s: %v", e.Op, e.KeyARN, e.Err)
+}
+
+func (e *KeyError) Unwrap() error { return e.Err }
+
 // Sign returns the base64 MAC of item (its "mac" attribute excluded) for
 // domain: one GenerateMac call.
 func (m *MAC) Sign(ctx context.Context, domain string, item map[string]types.AttributeValue) (string, error) {
@@ -58,7 +72,7 @@ func (m *MAC) Sign(ctx context.Context, domain string, item map[string]types.Att
 		KeyId: aws.String(m.KeyARN), MacAlgorithm: kmstypes.MacAlgorithmSpecHmacSha256, Message: Digest(domain, item),
 	})
 	if err != nil {
-		return "", fmt.Errorf("sign %s with MAC key %s: %w", domain, m.KeyARN, err)
+		return "", &KeyError{Op: "sign " + domain, KeyARN: m.KeyARN, Err: err}
 	}
 	return base64.StdEncoding.EncodeToString(out.Mac), nil
 }
@@ -82,7 +96,7 @@ func (m *MAC) Verify(ctx context.Context, domain string, item map[string]types.A
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("verify %s with MAC key %s: %w", domain, m.KeyARN, err)
+		return false, &KeyError{Op: "verify " + domain, KeyARN: m.KeyARN, Err: err}
 	}
 	return out.MacValid, nil
 }

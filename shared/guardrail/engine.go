@@ -211,6 +211,13 @@ func (e *Engine) reconcile(ctx context.Context, r *run) (Result, error) {
 		r.log = r.log.With("event_id", ev.ID)
 	}
 	err := r.reconcile(ctx)
+	var keyErr *audit.KeyError
+	if errors.As(err, &keyErr) && !awsapi.IsTransient(err) {
+		// State that cannot be signed or verified is as good as none:
+		// nothing was changed, and a retry will not help. Say so loudly.
+		e.Alarm(ctx, audit.InvalidItem{Where: "MAC key " + keyErr.KeyARN, Kind: "key", Key: keyErr.Op, Resource: t.ARN,
+			Reason: "gcguard cannot use its MAC key, so it changed nothing: " + keyErr.Err.Error()})
+	}
 	level := slog.LevelInfo
 	if err != nil || r.res.Outcome == finding.Failed {
 		level = slog.LevelError
@@ -466,12 +473,7 @@ func (r *run) report(ctx context.Context, p *Plan, outcome finding.Outcome, reas
 func (r *run) apply(ctx context.Context, p *Plan, note string) error {
 	rec := r.record(p, audit.Planned, finding.Fixed)
 	if err := r.e.Audit.Begin(ctx, rec); err != nil {
-		// Nothing is written without its record. A record that cannot be
-		// signed is as good as none: say so loudly unless a retry may help.
-		if !awsapi.IsTransient(err) {
-			r.e.Alarm(ctx, audit.InvalidItem{Where: "audit table " + r.e.Config.AuditTable, Kind: audit.DomainRecord, Key: rec.ID, Resource: r.t.ARN,
-				Reason: "gcguard cannot store its signed audit record, so it changed nothing: " + err.Error()})
-		}
+		// Nothing is written without its record.
 		return fmt.Errorf("no change made: %w", err)
 	}
 	r.res.AuditID = rec.ID
@@ -686,10 +688,7 @@ func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
 		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
 		Name:   bad.Where + " " + bad.Kind + " " + bad.Key,
 		Reason: bad.String(),
-		Actions: []string{
-			"ignored it: gcguard does not let it stop a fix or feed a revert",
-			"find who wrote it (CloudTrail: " + stateWriteCalls(bad.Kind) + ") and remove it",
-		},
+		Actions: alarmActions(bad.Kind),
 		EventTime: e.now().UTC(),
 	}
 	if bad.Resource == "" {
@@ -700,11 +699,17 @@ func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
 	}
 }
 
-func stateWriteCalls(kind string) string {
-	if kind == audit.DomainExemption {
-		return "ssm:PutParameter"
+func alarmActions(kind string) []string {
+	switch kind {
+	case "key":
+		return []string{"changed nothing: every change needs a signed audit record first",
+			"check the key (CloudTrail: kms:DisableKey, ScheduleKeyDeletion, PutKeyPolicy) and gcguard's permission to use it"}
+	case audit.DomainExemption:
+		return []string{"ignored it: the entry exempts nothing",
+			"find who wrote it (CloudTrail: ssm:PutParameter); re-add genuine entries with gcguard exempt add or sync"}
 	}
-	return "dynamodb:PutItem, UpdateItem, BatchWriteItem"
+	return []string{"ignored it: gcguard does not let it stop a fix or feed a revert",
+		"find who wrote it (CloudTrail: dynamodb:PutItem, UpdateItem, BatchWriteItem) and remove it"}
 }
 
 func newOwner() string {

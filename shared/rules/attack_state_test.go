@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/config"
@@ -273,6 +274,41 @@ func TestAttackEditedRecordRevert(t *testing.T) {
 			ns := w.notices(t, 1)
 			if ns[0].Severity != notify.Critical || !strings.Contains(ns[0].Reason, rec.ID) {
 				t.Fatalf("no critical notice naming the record: %+v", ns[0])
+			}
+		})
+	}
+}
+
+// With a MAC key gcguard cannot use, nothing is changed (the signed record
+// must come first) and a critical notice says why.
+func TestMacKeyUnusable(t *testing.T) {
+	for _, way := range sandbox.Ways(roleTrustFn, guardrail.Default, "roletrust") {
+		t.Run(way.Name, func(t *testing.T) {
+			w := newWorld(t)
+			w.role(t, attackRole, "", trustPublic)
+			// A key for encryption cannot make MACs: KMS refuses every GenerateMac.
+			k, err := kms.NewFromConfig(w.sb.AWS).CreateKey(context.Background(), &kms.CreateKeyInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.sb.Config.MacKeyARN = aws.ToString(k.KeyMetadata.Arn)
+			invoke := way.Start(t, w.sb)
+			w.proxy.Reset()
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			if err := invoke(ctx, w.event(t, "iam/create-role-public.json")); err == nil {
+				t.Fatal("no error although nothing could be recorded")
+			}
+			if w.trust(t, attackRole) != trustPublic {
+				t.Fatal("the role was changed without a signed record")
+			}
+			noWrites(t, w)
+			if recs := w.records(t, roleARN+attackRole); len(recs) != 0 {
+				t.Fatalf("records: %+v", recs)
+			}
+			ns := w.notices(t, 1)
+			if ns[0].Severity != notify.Critical || !strings.Contains(ns[0].Reason, "changed nothing") {
+				t.Fatalf("notice: %+v", ns[0])
 			}
 		})
 	}
