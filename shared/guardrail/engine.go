@@ -686,9 +686,9 @@ func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
 	n := &notify.Notice{
 		Rule: "gcguard", Mode: "integrity", Severity: notify.Critical, Outcome: finding.Skipped,
 		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
-		Name:   bad.Where + " " + bad.Kind + " " + bad.Key,
-		Reason: bad.String(),
-		Actions: alarmActions(bad.Kind),
+		Name:      bad.Where + " " + bad.Kind + " " + bad.Key,
+		Reason:    bad.String(),
+		Actions:   alarmActions(bad.Kind),
 		EventTime: e.now().UTC(),
 	}
 	if bad.Resource == "" {
