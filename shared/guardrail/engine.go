@@ -687,7 +687,8 @@ func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
 		Rule: "gcguard", Mode: "integrity", Severity: notify.Critical, Outcome: finding.Skipped,
 		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
 		Name:      bad.Where + " " + bad.Kind + " " + bad.Key,
-		Reason:    bad.String(),
+		// The renderers show Reason for every outcome: it carries what to do.
+		Reason:    bad.String() + ". gcguard " + strings.Join(alarmActions(bad.Kind), "; "),
 		Actions:   alarmActions(bad.Kind),
 		EventTime: e.now().UTC(),
 	}
