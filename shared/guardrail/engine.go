@@ -686,7 +686,7 @@ func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
 	n := &notify.Notice{
 		Rule: "gcguard", Mode: "integrity", Severity: notify.Critical, Outcome: finding.Skipped,
 		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
-		Name:      bad.Where + " " + bad.Kind + " " + bad.Key,
+		Name: bad.Where + " " + bad.Kind + " " + bad.Key,
 		// The renderers show Reason for every outcome: it carries what to do.
 		Reason:    bad.String() + ". gcguard " + strings.Join(alarmActions(bad.Kind), "; "),
 		Actions:   alarmActions(bad.Kind),
