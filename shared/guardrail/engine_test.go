@@ -507,3 +507,13 @@ func TestCloudWatchLogsSource(t *testing.T) {
 		t.Fatalf("malformed delivery returned %v", err)
 	}
 }
+
+// A function without the MAC key does not start: it could neither trust a
+// hold nor record a change.
+func TestFunctionNeedsMacKey(t *testing.T) {
+	env := map[string]string{config.EnvAccount: "123456789012", config.EnvAuditTable: "gcguard-audit"}
+	_, err := guardrail.NewFunction(context.Background(), func(k string) string { return env[k] }, testrule.Name)
+	if err == nil || !strings.Contains(err.Error(), config.EnvMacKeyARN) {
+		t.Fatalf("started without a MAC key: %v", err)
+	}
+}

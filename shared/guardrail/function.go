@@ -40,6 +40,9 @@ func NewFunction(ctx context.Context, getenv config.Getenv, ruleNames ...string)
 	if err != nil {
 		return nil, err
 	}
+	if cfg.MacKeyARN == "" {
+		return nil, fmt.Errorf("config %s: the MAC key is required: gcguard acts only on state it can authenticate", config.EnvMacKeyARN)
+	}
 	awsCfg, err := awsapi.Load(ctx, "")
 	if err != nil {
 		return nil, err
@@ -53,11 +56,13 @@ func NewEngine(cfg *config.Config, awsCfg aws.Config, reg *Registry, ruleNames .
 	if cfg.AuditTable == "" {
 		return nil, fmt.Errorf("config %s: the audit table is required: nothing is changed without a record", config.EnvAuditTable)
 	}
-	if cfg.MacKeyARN == "" {
-		return nil, fmt.Errorf("config %s: the MAC key is required: gcguard acts only on state it can authenticate", config.EnvMacKeyARN)
-	}
 	deps := Deps{AWS: awsCfg, Config: cfg, Now: time.Now}
-	mac := &audit.MAC{KMS: kms.NewFromConfig(awsCfg), KeyARN: cfg.MacKeyARN}
+	// Without a key (the CLI's read-only scan) nothing can be written and
+	// no hold, lease or exemption can be honoured; functions always have one.
+	var mac *audit.MAC
+	if cfg.MacKeyARN != "" {
+		mac = &audit.MAC{KMS: kms.NewFromConfig(awsCfg), KeyARN: cfg.MacKeyARN}
+	}
 	eng := &Engine{
 		Config: cfg,
 		Logger: NewLogger(os.Stdout),
