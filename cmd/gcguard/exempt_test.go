@@ -252,3 +252,10 @@ func TestRevertShowsDiffAndAsks(t *testing.T) {
 		t.Fatalf("revert record: %+v %v", back, err)
 	}
 }
+
+func TestLineDiff(t *testing.T) {
+	got := strings.Join(lineDiff([]string{"a", "b", "c"}, []string{"a", "x", "c", "d"}), "|")
+	if want := "  a|- b|+ x|  c|+ d"; got != want {
+		t.Fatalf("diff %q, want %q", got, want)
+	}
+}
