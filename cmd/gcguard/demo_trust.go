@@ -71,7 +71,8 @@ func trustScene(ctx context.Context, d *demo) error {
 	}
 	fmt.Fprintf(d.out, "\n$ gcguard revert %s\n", recs[0].ID)
 	args := []string{"--endpoint", aws.ToString(d.sb.AWS.BaseEndpoint), "--region", testkit.Region,
-		"--table", d.sb.Config.AuditTable, "--account", sandbox.Account, "--by", "demo-operator", recs[0].ID}
+		"--table", d.sb.Config.AuditTable, "--account", sandbox.Account, "--by", "demo-operator",
+		"--mac-key", d.sb.Config.MacKeyARN, "--yes", recs[0].ID}
 	if err := runRevert(ctx, args, d.out, io.Discard); err != nil {
 		return err
 	}

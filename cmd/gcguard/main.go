@@ -38,6 +38,7 @@ func commands() []command {
 		{"scan", "assess an account without changing it: what gcguard would change and why", runScan},
 		{"history", "list audit records", runHistory},
 		{"revert", "undo a change by its audit id", runRevert},
+		{"exempt", "add, list, remove or sync signed exemptions", runExempt},
 		{"demo", "run gcguard against a local moto and show what it does", runDemo},
 		{"config", "validate an account's config file: config check FILE", runConfig},
 		{"version", "print the version and the commit it was built from", runVersion},

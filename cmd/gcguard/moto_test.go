@@ -102,6 +102,7 @@ func TestHistoryAndRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	common := []string{"--endpoint", moto.Endpoint(), "--region", "us-east-1", "--table", sandbox.AuditTable}
+	revertFlags := []string{"--mac-key", sb.Config.MacKeyARN, "--yes"}
 	var out, errb bytes.Buffer
 	if code := run(ctx, append([]string{"history", "--json", "--resource", "arn:aws:iam::123456789012:user/alice"}, common...), &out, &errb); code != exitOK {
 		t.Fatalf("history exit %d: %s", code, errb.String())
@@ -111,7 +112,7 @@ func TestHistoryAndRevert(t *testing.T) {
 		t.Fatalf("history: %v %s", err, out.String())
 	}
 	out.Reset()
-	if code := run(ctx, append([]string{"revert", "--account", "123456789012", "--by", "tester", recs[0].ID}, common...), &out, &errb); code != exitOK {
+	if code := run(ctx, append(append([]string{"revert", "--account", "123456789012", "--by", "tester", recs[0].ID}, revertFlags...), common...), &out, &errb); code != exitOK {
 		t.Fatalf("revert exit %d: %s", code, errb.String())
 	}
 	keys, err := im.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")})
@@ -120,11 +121,11 @@ func TestHistoryAndRevert(t *testing.T) {
 	}
 	// A second revert of the same record is refused: exit 1 with the reason.
 	errb.Reset()
-	if code := run(ctx, append([]string{"revert", "--account", "123456789012", recs[0].ID}, common...), &out, &errb); code != exitFailed || !bytes.Contains(errb.Bytes(), []byte("already reverted")) {
+	if code := run(ctx, append(append([]string{"revert", "--account", "123456789012", recs[0].ID}, revertFlags...), common...), &out, &errb); code != exitFailed || !bytes.Contains(errb.Bytes(), []byte("already reverted")) {
 		t.Fatalf("second revert: exit %d, %s", code, errb.String())
 	}
 	// Unknown ids and bad usage.
-	if code := run(ctx, append([]string{"revert", "--account", "123456789012", "20000101T000000Z-00000000"}, common...), &out, &errb); code != exitFailed {
+	if code := run(ctx, append(append([]string{"revert", "--account", "123456789012", "20000101T000000Z-00000000"}, revertFlags...), common...), &out, &errb); code != exitFailed {
 		t.Fatalf("unknown id: exit %d", code)
 	}
 	if code := run(ctx, []string{"revert"}, &out, &errb); code != exitBadInput {

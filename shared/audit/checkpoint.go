@@ -37,13 +37,18 @@ func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint) error {
 	for k, v := range checkpointKey {
 		item[k] = v
 	}
+	if err := s.signItem(ctx, DomainCheckpoint, item); err != nil {
+		return fmt.Errorf("save sweep checkpoint: %w", err)
+	}
 	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
 		return fmt.Errorf("save sweep checkpoint: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint returns the stored position, or nil when the last sweep finished.
+// LoadCheckpoint returns the stored position, or nil when the last sweep
+// finished. A checkpoint that does not verify (one that would make the
+// sweep skip resources) is reported and ignored: the sweep starts over.
 func (s *Store) LoadCheckpoint(ctx context.Context) (*Checkpoint, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: checkpointKey, ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -51,6 +56,15 @@ func (s *Store) LoadCheckpoint(ctx context.Context) (*Checkpoint, error) {
 	}
 	if out.Item == nil {
 		return nil, nil
+	}
+	if s.verifies() {
+		ok, err := s.verifyItem(ctx, DomainCheckpoint, out.Item, "")
+		if err != nil {
+			return nil, fmt.Errorf("verify sweep checkpoint: %w", err)
+		}
+		if !ok {
+			return nil, nil
+		}
 	}
 	var c Checkpoint
 	if err := attributevalue.UnmarshalMap(out.Item, &c); err != nil {

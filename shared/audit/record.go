@@ -73,6 +73,9 @@ type Record struct {
 	RevertedBy   string            `json:"reverted_by,omitempty" dynamodbav:"reverted_by,omitempty"`
 	Created      time.Time         `json:"created" dynamodbav:"created"`
 	Updated      time.Time         `json:"updated" dynamodbav:"updated"`
+	// MAC is the stored item's MAC, kept so an update can require that the
+	// item is still the one gcguard last signed.
+	MAC string `json:"-" dynamodbav:"-"`
 }
 
 // NewID returns a time-ordered, unique record id such as

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,11 +29,39 @@ type DynamoDB interface {
 
 var _ DynamoDB = (*dynamodb.Client)(nil)
 
-// Store reads and writes the audit table.
+// Store reads and writes the audit table. Every item it writes carries a
+// MAC; every item it acts on is verified first. An item that does not
+// verify is treated as absent (a lease is replaced) and handed to
+// OnInvalid. Without a MAC the store can only read, unverified, for display.
 type Store struct {
 	DB    DynamoDB
 	Table string
+	MAC   *MAC
+	// HoldMax bounds how far ahead a hold may run; a longer one is forged.
+	HoldMax time.Duration
+	// OnInvalid hears of every item ignored because it failed
+	// authentication; gcguard raises a critical notice from it.
+	OnInvalid func(ctx context.Context, bad InvalidItem)
+
+	mu         sync.Mutex
+	goodLeases map[string]bool // MACs of leases already verified
 }
+
+// DefaultHoldMax is the hold maximum when none is configured.
+const DefaultHoldMax = 24 * time.Hour
+
+func (s *Store) holdMax() time.Duration {
+	if s.HoldMax > 0 {
+		return s.HoldMax
+	}
+	return DefaultHoldMax
+}
+
+// verifies says whether reads are authenticated (a MAC key is configured).
+func (s *Store) verifies() bool { return s.MAC != nil && s.MAC.KeyARN != "" }
+
+// ErrUnverified says a record failed authentication and is not acted on.
+var ErrUnverified = errors.New("does not verify against gcguard's MAC key: it was altered or forged, and gcguard will not act on it")
 
 // Table attribute and index names; the CDK app creates the same schema.
 const (
@@ -65,6 +95,18 @@ func (s *Store) item(r *Record) (map[string]types.AttributeValue, error) {
 	return item, nil
 }
 
+// signed is the record's item with its MAC: one GenerateMac.
+func (s *Store) signed(ctx context.Context, r *Record) (map[string]types.AttributeValue, error) {
+	item, err := s.item(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.signItem(ctx, DomainRecord, item); err != nil {
+		return nil, fmt.Errorf("audit record %s: %w", r.ID, err)
+	}
+	return item, nil
+}
+
 func decode(item map[string]types.AttributeValue) (*Record, error) {
 	var r Record
 	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
@@ -78,7 +120,27 @@ func decode(item map[string]types.AttributeValue) (*Record, error) {
 	r.Before = rawOrNil(r.BeforeJSON)
 	r.After = rawOrNil(r.AfterJSON)
 	r.Target = rawOrNil(r.TargetJSON)
+	r.MAC = str(item[AttrMAC])
 	return &r, nil
+}
+
+// verified decodes an item and authenticates it; ok false means it failed
+// (and was reported).
+func (s *Store) verified(ctx context.Context, item map[string]types.AttributeValue) (*Record, bool, error) {
+	r, err := decode(item)
+	if err != nil {
+		if s.verifies() {
+			// A record gcguard cannot even decode was not written by it.
+			s.report(ctx, DomainRecord, item, str(item["resource"]), "it cannot be decoded: "+err.Error())
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if !s.verifies() {
+		return r, true, nil
+	}
+	ok, err := s.verifyItem(ctx, DomainRecord, item, r.Resource)
+	return r, ok, err
 }
 
 // Begin stores a new record. It never overwrites: the condition makes a
@@ -88,7 +150,7 @@ func (s *Store) Begin(ctx context.Context, r *Record) error {
 		return errors.New("audit record needs id, resource and created time")
 	}
 	r.Updated = r.Created
-	item, err := s.item(r)
+	item, err := s.signed(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -100,56 +162,75 @@ func (s *Store) Begin(ctx context.Context, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("store audit record %s for %s: %w", r.ID, r.Resource, err)
 	}
+	r.MAC = str(item[AttrMAC])
+	return nil
+}
+
+// rewrite stores the changed attributes of a record with its new MAC. The
+// update is conditional on the item's MAC being the one gcguard last
+// wrote, so the stored item is always exactly what was signed.
+func (s *Store) rewrite(ctx context.Context, r *Record, attrs ...string) error {
+	prev := r.MAC
+	item, err := s.signed(ctx, r)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{"#mac": AttrMAC}
+	values := map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: prev}, ":mac": item[AttrMAC]}
+	sets, removes := []string{"#mac = :mac"}, []string(nil)
+	for i, a := range attrs {
+		n := fmt.Sprintf("#a%d", i)
+		names[n] = a
+		if v, ok := item[a]; ok {
+			values[fmt.Sprintf(":v%d", i)] = v
+			sets = append(sets, fmt.Sprintf("%s = :v%d", n, i))
+		} else {
+			removes = append(removes, n)
+		}
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       s.key(r),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND #mac = :prev"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return fmt.Errorf("update audit record %s %s: %w", r.ID, strings.Join(attrs, ", "), err)
+	}
+	r.MAC = str(item[AttrMAC])
 	return nil
 }
 
 // Finish moves a record to its final status.
 func (s *Store) Finish(ctx context.Context, r *Record, status Status, errText string, now time.Time) error {
 	r.Status, r.Error, r.Updated = status, errText, now.UTC()
-	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.Table),
-		Key:                      s.key(r),
-		UpdateExpression:         aws.String("SET #st = :st, outcome = :oc, #err = :err, updated = :up"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":st":  &types.AttributeValueMemberS{Value: string(status)},
-			":oc":  &types.AttributeValueMemberS{Value: string(r.Outcome)},
-			":err": &types.AttributeValueMemberS{Value: errText},
-			":up":  &types.AttributeValueMemberS{Value: r.Updated.Format(time.RFC3339Nano)},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("mark audit record %s %s: %w", r.ID, status, err)
-	}
-	return nil
+	return s.rewrite(ctx, r, "status", "outcome", "error", "updated")
 }
 
 // MarkNotified records that the notice went out.
 func (s *Store) MarkNotified(ctx context.Context, r *Record) error {
-	return s.set(ctx, r, "notified", &types.AttributeValueMemberBOOL{Value: true})
+	was := r.Notified
+	r.Notified = true
+	if err := s.rewrite(ctx, r, "notified"); err != nil {
+		r.Notified = was
+		return err
+	}
+	return nil
 }
 
 // MarkReverted links a record to the revert that undid it.
 func (s *Store) MarkReverted(ctx context.Context, r *Record, revertID string) error {
-	if err := s.set(ctx, r, "reverted_by", &types.AttributeValueMemberS{Value: revertID}); err != nil {
-		return err
-	}
+	was := r.RevertedBy
 	r.RevertedBy = revertID
-	return nil
-}
-
-func (s *Store) set(ctx context.Context, r *Record, attr string, v types.AttributeValue) error {
-	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       s.key(r),
-		UpdateExpression:          aws.String("SET #a = :v"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#a": attr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": v},
-	})
-	if err != nil {
-		return fmt.Errorf("update audit record %s %s: %w", r.ID, attr, err)
+	if err := s.rewrite(ctx, r, "reverted_by"); err != nil {
+		r.RevertedBy = was
+		return err
 	}
 	return nil
 }
@@ -175,11 +256,25 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
 	if len(out.Items) == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	return decode(out.Items[0])
+	r, ok, err := s.verified(ctx, out.Items[0])
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("audit record %s %w", id, ErrUnverified)
+	}
+	return r, nil
 }
 
-// History lists a resource's records, newest first, at most limit (0 = all).
+// History lists a resource's authenticated records, newest first, at most
+// limit (0 = all). Records that fail authentication are left out and reported.
 func (s *Store) History(ctx context.Context, resource string, limit int) ([]*Record, error) {
+	return s.history(ctx, resource, limit, 0, func(*Record) bool { return true })
+}
+
+// history lists the records keep selects among the newest scan (0 = all),
+// verifying only those: a record gcguard does not act on costs no VerifyMac.
+func (s *Store) history(ctx context.Context, resource string, limit, scan int, keep func(*Record) bool) ([]*Record, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.Table),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :rec)"),
@@ -190,6 +285,7 @@ func (s *Store) History(ctx context.Context, resource string, limit int) ([]*Rec
 		ScanIndexForward: aws.Bool(false),
 	}
 	var recs []*Record
+	seen := 0
 	p := dynamodb.NewQueryPaginator(s.DB, in)
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -197,9 +293,18 @@ func (s *Store) History(ctx context.Context, resource string, limit int) ([]*Rec
 			return nil, fmt.Errorf("read history of %s: %w", resource, err)
 		}
 		for _, it := range out.Items {
-			r, err := decode(it)
+			if seen++; scan > 0 && seen > scan {
+				return recs, nil
+			}
+			if r, err := decode(it); err == nil && !keep(r) {
+				continue
+			}
+			r, ok, err := s.verified(ctx, it)
 			if err != nil {
 				return nil, err
+			}
+			if !ok {
+				continue
 			}
 			recs = append(recs, r)
 			if limit > 0 && len(recs) == limit {
@@ -226,11 +331,13 @@ func (s *Store) All(ctx context.Context, limit int) ([]*Record, error) {
 			return nil, fmt.Errorf("scan audit table %s: %w", s.Table, err)
 		}
 		for _, it := range out.Items {
-			r, err := decode(it)
+			r, ok, err := s.verified(ctx, it)
 			if err != nil {
 				return nil, err
 			}
-			recs = append(recs, r)
+			if ok {
+				recs = append(recs, r)
+			}
 		}
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Created.After(recs[j].Created) })
@@ -247,17 +354,9 @@ func (s *Store) All(ctx context.Context, limit int) ([]*Record, error) {
 // gone) and under its lease, so no other invocation is mid-write, and the
 // notice must not be lost because the final audit update failed.
 func (s *Store) Unnotified(ctx context.Context, resource, eventID string) ([]*Record, error) {
-	recs, err := s.History(ctx, resource, 20)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Record
-	for _, r := range recs {
-		if r.EventID == eventID && !r.Notified {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	// Only the event's unannounced records are acted on, so only they are
+	// verified; the scan stays bounded by the 20 newest.
+	return s.history(ctx, resource, 0, 20, func(r *Record) bool { return r.EventID == eventID && !r.Notified })
 }
 
 func mustJSON(v any) []byte {

@@ -58,9 +58,11 @@ const (
 	EnvLeaseSeconds      = "GCGUARD_LEASE_SECONDS"
 	EnvHoldMinutes       = "GCGUARD_HOLD_MINUTES"
 	// Lines every notice shows when set (notices.systemName, .environment, .contact).
-	EnvSystemName  = "GCGUARD_SYSTEM_NAME" // 利用システム名
-	EnvEnvironment = "GCGUARD_ENVIRONMENT" // 本番／検証, production/staging: free text
-	EnvContact     = "GCGUARD_CONTACT"     // 問い合わせ先
+	EnvSystemName   = "GCGUARD_SYSTEM_NAME"    // 利用システム名
+	EnvEnvironment  = "GCGUARD_ENVIRONMENT"    // 本番／検証, production/staging: free text
+	EnvContact      = "GCGUARD_CONTACT"        // 問い合わせ先
+	EnvMacKeyARN    = "GCGUARD_MAC_KEY_ARN"    // KMS HMAC key that authenticates audit items and exemptions
+	EnvHoldMaxHours = "GCGUARD_HOLD_MAX_HOURS" // holds further ahead are forged
 )
 
 // Config is the whole runtime configuration.
@@ -87,6 +89,8 @@ type Config struct {
 	HoldDuration      time.Duration
 	// Notice lines: one line of free text each, "" when not configured.
 	SystemName, Environment, Contact string
+	MacKeyARN                        string
+	HoldMax                          time.Duration
 }
 
 // NoticeLineMax bounds each notice line from the configuration, so a
@@ -100,6 +104,7 @@ const (
 	DefaultLanguage     = "ja"
 	DefaultLease        = 30 * time.Second
 	DefaultHold         = 60 * time.Minute
+	DefaultHoldMax      = 24 * time.Hour
 	AccessKeyDelete     = "delete"
 	AccessKeyDeactivate = "deactivate"
 )
@@ -136,6 +141,8 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		AccessKeyAction: orDefault(getenv(EnvAccessKeyAction), AccessKeyDelete),
 		LeaseDuration:   DefaultLease,
 		HoldDuration:    DefaultHold,
+		MacKeyARN:       strings.TrimSpace(getenv(EnvMacKeyARN)),
+		HoldMax:         DefaultHoldMax,
 	}
 	var errs []error
 	add := func(field, value string, err error) {
@@ -187,6 +194,14 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 			add(EnvHoldMinutes, v, errors.New("want whole minutes from 1 to 10080"))
 		} else {
 			c.HoldDuration = time.Duration(n) * time.Minute
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvHoldMaxHours)); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 || n > 7*24 {
+			add(EnvHoldMaxHours, v, errors.New("want whole hours from 1 to 168"))
+		} else {
+			c.HoldMax = time.Duration(n) * time.Hour
 		}
 	}
 	if len(errs) > 0 {
@@ -256,6 +271,12 @@ func (c *Config) Validate() error {
 	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
 		bad(EnvTopicARN, c.TopicARN, "want an SNS topic ARN")
 	}
+	if c.MacKeyARN != "" && !kmsKeyRe.MatchString(c.MacKeyARN) {
+		bad(EnvMacKeyARN, c.MacKeyARN, "want a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+	}
+	if c.HoldMax > 0 && c.HoldDuration > c.HoldMax {
+		bad(EnvHoldMinutes, c.HoldDuration.String(), "a revert's hold may not exceed the hold maximum ("+EnvHoldMaxHours+")")
+	}
 	if c.Language != "ja" && c.Language != "en" {
 		bad(EnvLanguage, c.Language, "want ja or en")
 	}
@@ -307,6 +328,9 @@ func (c *Config) Env() map[string]string {
 	if c.HoldDuration > 0 {
 		env[EnvHoldMinutes] = strconv.Itoa(int(c.HoldDuration / time.Minute))
 	}
+	if c.HoldMax > 0 {
+		env[EnvHoldMaxHours] = strconv.Itoa(int(c.HoldMax / time.Hour))
+	}
 	set := func(k, v string) {
 		if v != "" {
 			env[k] = v
@@ -324,6 +348,7 @@ func (c *Config) Env() map[string]string {
 	set(EnvSystemName, c.SystemName)
 	set(EnvEnvironment, c.Environment)
 	set(EnvContact, c.Contact)
+	set(EnvMacKeyARN, c.MacKeyARN)
 	if !c.DeployedAt.IsZero() {
 		env[EnvDeployedAt] = c.DeployedAt.Format(time.RFC3339Nano)
 	}

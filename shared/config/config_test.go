@@ -40,6 +40,8 @@ func fullEnv() map[string]string {
 		config.EnvFixPreexisting:    "false",
 		config.EnvLeaseSeconds:      "45",
 		config.EnvHoldMinutes:       "120",
+		config.EnvMacKeyARN:         "arn:aws:kms:ap-northeast-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+		config.EnvHoldMaxHours:      "12",
 	}
 }
 
@@ -62,6 +64,7 @@ func TestFromEnvHappyPath(t *testing.T) {
 		Language:    "en", MaskActor: true, AccessKeyAction: config.AccessKeyDeactivate, DeleteLoginProf: true,
 		FixPreexisting: false,
 		LeaseDuration:  45 * time.Second, HoldDuration: 120 * time.Minute,
+		MacKeyARN: "arn:aws:kms:ap-northeast-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", HoldMax: 12 * time.Hour,
 	}
 	wantDeployed := time.Date(2026, 11, 24, 0, 0, 0, 250e6, time.UTC)
 	if !c.DeployedAt.Equal(wantDeployed) {
@@ -161,6 +164,10 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{"lease too long", config.EnvLeaseSeconds, "901"},
 		{"hold zero", config.EnvHoldMinutes, "0"},
 		{"hold over a week", config.EnvHoldMinutes, "10081"},
+		{"hold beyond the hold maximum", config.EnvHoldMinutes, "721"},
+		{"hold maximum zero", config.EnvHoldMaxHours, "0"},
+		{"hold maximum over a week", config.EnvHoldMaxHours, "169"},
+		{"mac key is an alias", config.EnvMacKeyARN, "alias/gcguard-mac"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := fullEnv()

@@ -22,6 +22,69 @@ type Exemption struct {
 	Approval string `json:"approval"` // approval reference, required
 	Expires  string `json:"expires"`  // YYYY-MM-DD, inclusive, JST
 	Note     string `json:"note,omitempty"`
+	// Set when the entry is written to the parameter, and signed with it.
+	AddedBy string `json:"added_by,omitempty"` // who wrote it
+	AddedAt string `json:"added_at,omitempty"` // when, RFC 3339 UTC
+	Source  string `json:"source,omitempty"`   // SourceConfig or SourceCLI
+	MAC     string `json:"mac,omitempty"`      // base64 HMAC over Signed()
+}
+
+// Where an entry came from: `gcguard exempt sync` replaces the entries it
+// wrote from the config file and keeps those `gcguard exempt add` wrote.
+const (
+	SourceConfig = "config"
+	SourceCLI    = "cli"
+)
+
+// ExemptionsVersion is the format of the signed parameter value.
+const ExemptionsVersion = 2
+
+// ExemptionDoc is the exemptions parameter's value:
+// {"version":2,"entries":[...]}, each entry carrying its own MAC.
+type ExemptionDoc struct {
+	Version int        `json:"version"`
+	Entries Exemptions `json:"entries"`
+}
+
+// Signed is every field the entry's MAC covers: all that decides whether
+// and until when it applies, and who put it there. Only MAC is left out.
+func (e Exemption) Signed() map[string]string {
+	return map[string]string{
+		"rule": e.Rule, "resource": e.Resource, "approval": e.Approval, "expires": e.Expires,
+		"note": e.Note, "added_by": e.AddedBy, "added_at": e.AddedAt, "source": e.Source,
+	}
+}
+
+// DecodeExemptionDoc reads the parameter's value. legacy is true for the
+// old unsigned format (a bare JSON list): its entries are returned only so
+// that they can be reported, never to be applied. An empty value is an
+// empty document.
+func DecodeExemptionDoc(raw []byte) (doc ExemptionDoc, legacy bool, err error) {
+	trimmed := strings.TrimSpace(string(raw))
+	switch {
+	case trimmed == "":
+		return ExemptionDoc{Version: ExemptionsVersion}, false, nil
+	case strings.HasPrefix(trimmed, "["):
+		if err := json.Unmarshal([]byte(trimmed), &doc.Entries); err != nil {
+			return doc, true, fmt.Errorf("exemptions: old-format list unreadable: %w", err)
+		}
+		return doc, true, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return doc, false, fmt.Errorf(`exemptions: not {"version":2,"entries":[...]}: %w`, err)
+	}
+	if doc.Version != ExemptionsVersion {
+		return doc, false, fmt.Errorf("exemptions: version %d, want %d", doc.Version, ExemptionsVersion)
+	}
+	return doc, false, nil
+}
+
+// ValidateEntry checks one entry as `gcguard exempt add` must before
+// signing it; field names are prefixed with where.
+func ValidateEntry(e Exemption, knownRules []string, where string) error {
+	return errors.Join(entryErrors(e, knownRules, func(name string) string { return where + "." + name })...)
 }
 
 // Exemptions is the list held in the exemptions SSM parameter.
@@ -41,7 +104,17 @@ func ParseExemptions(raw []byte, knownRules []string) (Exemptions, error) {
 	}
 	var errs []error
 	for i, e := range ex {
-		field := func(name string) string { return fmt.Sprintf("exemptions[%d].%s", i, name) }
+		errs = append(errs, entryErrors(e, knownRules, func(name string) string { return fmt.Sprintf("exemptions[%d].%s", i, name) })...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return ex, nil
+}
+
+func entryErrors(e Exemption, knownRules []string, field func(string) string) []error {
+	var errs []error
+	{
 		if knownRules != nil && !slices.Contains(knownRules, e.Rule) {
 			errs = append(errs, &FieldError{Field: field("rule"), Value: e.Rule, Err: errors.New("no such rule")})
 		}
@@ -58,10 +131,7 @@ func ParseExemptions(raw []byte, knownRules []string) (Exemptions, error) {
 			errs = append(errs, &FieldError{Field: field("resource"), Value: e.Resource, Err: err})
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return ex, nil
+	return errs
 }
 
 // expiry is the first instant the exemption no longer applies: midnight JST
@@ -112,6 +182,9 @@ func WildcardMatch(pattern, s string) bool {
 	}
 	return p == len(pattern)
 }
+
+// Expiry is the first instant the entry no longer applies.
+func (e Exemption) Expiry() (time.Time, error) { return e.expiry() }
 
 // Lookup returns the entry covering the rule and resource. active says
 // whether it still applies; an expired entry is returned so that it can be

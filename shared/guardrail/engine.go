@@ -38,9 +38,11 @@ type Notifier interface {
 	Publish(ctx context.Context, n *notify.Notice) error
 }
 
-// ExemptionSource returns the current exemptions.
+// ExemptionSource finds the authenticated exemption covering a rule and
+// resource; active says whether it still applies, found whether any
+// (expired ones included, so they can be reported) covers it.
 type ExemptionSource interface {
-	Exemptions(ctx context.Context) (config.Exemptions, error)
+	Lookup(ctx context.Context, rule, resource string, now time.Time) (e config.Exemption, active, found bool, err error)
 }
 
 // StackFinder names the CloudFormation stack that manages a resource, "" if none.
@@ -209,6 +211,13 @@ func (e *Engine) reconcile(ctx context.Context, r *run) (Result, error) {
 		r.log = r.log.With("event_id", ev.ID)
 	}
 	err := r.reconcile(ctx)
+	var keyErr *audit.KeyError
+	if errors.As(err, &keyErr) && !awsapi.IsTransient(err) {
+		// State that cannot be signed or verified is as good as none:
+		// nothing was changed, and a retry will not help. Say so loudly.
+		e.Alarm(ctx, audit.InvalidItem{Where: "MAC key " + keyErr.KeyARN, Kind: "key", Key: keyErr.Op, Resource: t.ARN,
+			Reason: "gcguard cannot use its MAC key, so it changed nothing: " + keyErr.Err.Error()})
+	}
 	level := slog.LevelInfo
 	if err != nil || r.res.Outcome == finding.Failed {
 		level = slog.LevelError
@@ -378,11 +387,10 @@ func (r *run) exemption(ctx context.Context) (note string, active bool, err erro
 	if r.e.Exemptions == nil {
 		return "", false, nil
 	}
-	ex, err := r.e.Exemptions.Exemptions(ctx)
+	e, active, found, err := r.e.Exemptions.Lookup(ctx, r.b.Rule.Spec().Name, r.t.ARN, r.e.now())
 	if err != nil {
 		return "", false, fmt.Errorf("read exemptions: %w", err)
 	}
-	e, active, found := ex.Lookup(r.b.Rule.Spec().Name, r.t.ARN, r.e.now())
 	switch {
 	case !found:
 		return "", false, nil
@@ -666,6 +674,46 @@ func (r *run) resendUnnotified(ctx context.Context) error {
 		r.res.AuditID = rec.ID
 	}
 	return nil
+}
+
+// Alarm raises the critical notice for state gcguard refused to act on: an
+// audit item or exemption that failed authentication, or a record it could
+// not sign. The notice is never grouped or dropped by the notifier; if it
+// cannot even be published, the error log line carries all it would have said.
+func (e *Engine) Alarm(ctx context.Context, bad audit.InvalidItem) {
+	e.logger().ErrorContext(ctx, "unauthenticated state ignored", "where", bad.Where, "kind", bad.Kind, "key", bad.Key,
+		"resource", bad.Resource, "reason", bad.Reason, "outcome", finding.Skipped)
+	if e.Notifier == nil {
+		return
+	}
+	n := &notify.Notice{
+		Rule: "gcguard", Mode: "integrity", Severity: notify.Critical, Outcome: finding.Skipped,
+		Account: e.Config.Account, Region: e.Config.HomeRegion, Resource: bad.Resource, Kind: "gcguard_state",
+		Name: bad.Where + " " + bad.Kind + " " + bad.Key,
+		// The renderers show Reason for every outcome: it carries what to do.
+		Reason:    bad.String() + ". gcguard " + strings.Join(alarmActions(bad.Kind), "; "),
+		Actions:   alarmActions(bad.Kind),
+		EventTime: e.now().UTC(),
+	}
+	if bad.Resource == "" {
+		n.Resource = bad.Where
+	}
+	if err := e.Notifier.Publish(ctx, n); err != nil {
+		e.logger().ErrorContext(ctx, "critical notice not sent", "reason", bad.String(), "error", err.Error())
+	}
+}
+
+func alarmActions(kind string) []string {
+	switch kind {
+	case "key":
+		return []string{"changed nothing: every change needs a signed audit record first",
+			"check the key (CloudTrail: kms:DisableKey, ScheduleKeyDeletion, PutKeyPolicy) and gcguard's permission to use it"}
+	case audit.DomainExemption:
+		return []string{"ignored it: the entry exempts nothing",
+			"find who wrote it (CloudTrail: ssm:PutParameter); re-add genuine entries with gcguard exempt add or sync"}
+	}
+	return []string{"ignored it: gcguard does not let it stop a fix or feed a revert",
+		"find who wrote it (CloudTrail: dynamodb:PutItem, UpdateItem, BatchWriteItem) and remove it"}
 }
 
 func newOwner() string {

@@ -404,9 +404,18 @@ func untouched(t *testing.T, w *world) {
 	}
 }
 
+// putExemptions writes the entries of an old-format list signed, as
+// `gcguard exempt` writes them.
 func putExemptions(t *testing.T, w *world, value string) {
 	t.Helper()
-	_, err := ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
+	ex, err := config.ParseExemptions([]byte(value), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if value, err = guardrail.SignedExemptionDoc(context.Background(), w.sb.Store.MAC, ex); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/gcguard/exemptions"), Value: aws.String(value), Type: "String", Overwrite: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
@@ -496,5 +505,15 @@ func TestCloudWatchLogsSource(t *testing.T) {
 	bad, _ := json.Marshal(map[string]any{"awslogs": map[string]any{"data": []byte("not gzip")}})
 	if err := eng.Handle(context.Background(), bad); err != nil {
 		t.Fatalf("malformed delivery returned %v", err)
+	}
+}
+
+// A function without the MAC key does not start: it could neither trust a
+// hold nor record a change.
+func TestFunctionNeedsMacKey(t *testing.T) {
+	env := map[string]string{config.EnvAccount: "123456789012", config.EnvAuditTable: "gcguard-audit"}
+	_, err := guardrail.NewFunction(context.Background(), func(k string) string { return env[k] }, testrule.Name)
+	if err == nil || !strings.Contains(err.Error(), config.EnvMacKeyARN) {
+		t.Fatalf("started without a MAC key: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/config"
+	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/sandbox"
 	"github.com/gcguard/gcguard/shared/testkit"
@@ -108,9 +110,18 @@ func (w *world) notices(t *testing.T, n int) []notify.Notice {
 	return ns
 }
 
+// exemptions writes the entries of an old-format list signed, as
+// `gcguard exempt` writes them.
 func (w *world) exemptions(t *testing.T, value string) {
 	t.Helper()
-	_, err := ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
+	ex, err := config.ParseExemptions([]byte(value), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if value, err = guardrail.SignedExemptionDoc(context.Background(), w.sb.Store.MAC, ex); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ssm.NewFromConfig(w.sb.AWS).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/gcguard/exemptions"), Value: aws.String(value), Type: "String", Overwrite: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -50,6 +52,14 @@ func New(ctx context.Context, awsCfg aws.Config, clientEnv []string) (*Sandbox, 
 	if err := s.Store.CreateTable(ctx, db); err != nil {
 		return nil, err
 	}
+	// The HMAC key that authenticates audit items and exemptions, as the hub stack creates it.
+	key, err := kms.NewFromConfig(awsCfg).CreateKey(ctx, &kms.CreateKeyInput{
+		KeySpec: kmstypes.KeySpecHmac256, KeyUsage: kmstypes.KeyUsageTypeGenerateVerifyMac, Description: aws.String("gcguard state MAC"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create MAC key: %w", err)
+	}
+	s.Store.MAC = &audit.MAC{KMS: kms.NewFromConfig(awsCfg), KeyARN: aws.ToString(key.KeyMetadata.Arn)}
 	topic, err := sns.NewFromConfig(awsCfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
 	if err != nil {
 		return nil, fmt.Errorf("create topic: %w", err)
@@ -74,7 +84,7 @@ func New(ctx context.Context, awsCfg aws.Config, clientEnv []string) (*Sandbox, 
 		Modes: map[string]config.Mode{}, AuditTable: AuditTable, TopicARN: aws.ToString(topic.TopicArn),
 		OwnRoleARNs: []string{OwnRoleARN}, Language: "ja", AccessKeyAction: config.AccessKeyDelete,
 		LeaseDuration: config.DefaultLease, HoldDuration: config.DefaultHold,
-		KMSKeys: map[string]string{},
+		KMSKeys: map[string]string{}, MacKeyARN: s.Store.MAC.KeyARN, HoldMax: config.DefaultHoldMax,
 	}
 	return s, nil
 }

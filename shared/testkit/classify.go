@@ -199,10 +199,11 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-var readPrefixes = []string{"Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet"}
+var readPrefixes = []string{"Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet", "GenerateMac", "VerifyMac"}
 
 // isMutating is the rule behind Proxy.Mutating: a call is read-only when its
-// action starts with Get, List, Describe, Head, Query, Scan or BatchGet, or
+// action starts with Get, List, Describe, Head, Query, Scan or BatchGet, is
+// KMS's GenerateMac or VerifyMac (they compute, and change nothing), or
 // when it is a REST call (S3, S3 Control, other REST services) made with GET
 // or HEAD. Every other call, including one whose action is unknown, counts
 // as mutating: when in doubt a write is assumed.
