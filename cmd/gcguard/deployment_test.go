@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/report"
@@ -39,6 +41,15 @@ func deployHub(t *testing.T, ctx context.Context, region string, outputs map[str
 	if err := store.CreateTable(ctx, dynamodb.NewFromConfig(cfg)); err != nil {
 		t.Fatal(err)
 	}
+	// A real HMAC key: records are signed with it and history verifies them.
+	if _, ok := outputs[OutMacKeyARN]; ok {
+		key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecHmac256, KeyUsage: kmstypes.KeyUsageTypeGenerateVerifyMac})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hubMacKey = aws.ToString(key.KeyMetadata.Arn)
+		outputs[OutMacKeyARN] = hubMacKey
+	}
 	tmpl := map[string]any{
 		"Resources": map[string]any{"Topic": map[string]any{"Type": "AWS::SNS::Topic"}},
 		"Outputs":   map[string]any{},
@@ -55,6 +66,9 @@ func deployHub(t *testing.T, ctx context.Context, region string, outputs map[str
 	return cfg
 }
 
+// hubMacKey is the HMAC key deployHub made last.
+var hubMacKey string
+
 func hubOutputs() map[string]string {
 	return map[string]string{
 		OutAuditTable: auditTable, OutTopicARN: "arn:aws:sns:ap-northeast-1:123456789012:gcguard-topic",
@@ -68,7 +82,7 @@ func hubOutputs() map[string]string {
 // engine and `gcguard revert` do.
 func seedHistory(t *testing.T, ctx context.Context, cfg aws.Config) (fix, back *audit.Record) {
 	t.Helper()
-	store := &audit.Store{DB: dynamodb.NewFromConfig(cfg), Table: auditTable}
+	store := &audit.Store{DB: dynamodb.NewFromConfig(cfg), Table: auditTable, MAC: &audit.MAC{KMS: kms.NewFromConfig(cfg), KeyARN: hubMacKey}}
 	t0 := time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC) // 10:02:03 JST
 	fix = &audit.Record{ID: audit.NewID(t0), Resource: aliceARN, Kind: "access_key", Account: motoAcct, Rule: "accesskey",
 		Mode: "enforce", Status: audit.Planned, Outcome: finding.Fixed, Violations: []finding.Code{finding.AccessKeyCreated}, Created: t0}
@@ -239,7 +253,7 @@ func TestDiscoveryFromConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Deployment{Account: motoAcct, Region: "ap-northeast-3", Stack: defaultHubStack, AuditTable: auditTable,
-		TopicARN: hubOutputs()[OutTopicARN], MacKeyARN: hubOutputs()[OutMacKeyARN], ExemptionsParam: "/gcguard/exemptions",
+		TopicARN: hubOutputs()[OutTopicARN], MacKeyARN: hubMacKey, ExemptionsParam: "/gcguard/exemptions",
 		RevertRoleARN: hubOutputs()[OutRevertRoleARN], S3KeyARN: hubOutputs()[OutS3KeyARN], Version: "v1.4.0"}
 	dep.AWS, dep.File = aws.Config{}, nil
 	if !reflect.DeepEqual(*dep, want) {

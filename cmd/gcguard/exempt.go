@@ -60,12 +60,12 @@ func runExempt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sub := args[0]
 	fs := newFlags("exempt "+sub, stderr)
 	af := addAWSFlags(fs)
-	param := fs.String("param", envOr(config.EnvExemptionsParam, DefaultExemptionsParam), "the exemptions SSM parameter")
+	param := fs.String("param", os.Getenv(config.EnvExemptionsParam), "the exemptions SSM parameter (default: the hub stack's ExemptionsParameterName output, else "+DefaultExemptionsParam+")")
 	macKey := fs.String("mac-key", os.Getenv(config.EnvMacKeyARN), "ARN of gcguard's HMAC key (default: $"+config.EnvMacKeyARN+", else the hub stack's MacKeyArn output)")
 	by := fs.String("by", defaultOperator(), "who writes (signed into each new entry)")
 	dryRun := fs.Bool("dry-run", false, "show what would be written; write nothing")
 	var e config.Exemption
-	var cfgFile, rule string
+	var rule string
 	switch sub {
 	case "add":
 		fs.StringVar(&e.Rule, "rule", "", "the rule (accesskey, iamuser, roletrust, bucket, accountpab)")
@@ -75,8 +75,7 @@ func runExempt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.StringVar(&e.Note, "note", "", "free text")
 	case "remove":
 		fs.StringVar(&rule, "rule", "", "with a resource: remove only this rule's entries")
-	case "sync":
-		fs.StringVar(&cfgFile, "config", "", "the account's config file; its \"exemptions\" list is written")
+	case "sync": // --config FILE (a shared flag) names the file whose "exemptions" are written
 	case "list":
 	default:
 		io.WriteString(stderr, exemptUsage)
@@ -86,13 +85,30 @@ func runExempt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	awsCfg, err := af.load(ctx)
+	if sub == "sync" && *af.config == "" {
+		return usagef("want --config FILE")
+	}
+	// The audit table is not needed here: the stack is read only for what
+	// the flags leave out.
+	dep, err := resolveTarget(ctx, af)
 	if err != nil {
 		return err
 	}
-	key, err := resolveMacKey(ctx, awsCfg, *macKey)
+	if *macKey == "" || *param == "" {
+		if err := dep.readStack(ctx); err != nil && *macKey == "" {
+			return err
+		}
+	}
+	awsCfg := dep.AWS
+	key, err := macKeyOf(dep, *macKey)
 	if err != nil {
 		return err
+	}
+	if *param == "" {
+		*param = dep.ExemptionsParam
+	}
+	if *param == "" {
+		*param = DefaultExemptionsParam
 	}
 	x := &exempter{ssm: ssm.NewFromConfig(awsCfg), mac: &audit.MAC{KMS: kms.NewFromConfig(awsCfg), KeyARN: key},
 		name: *param, by: *by, dryRun: *dryRun, out: stdout, now: time.Now()}
@@ -113,10 +129,10 @@ func runExempt(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return x.remove(ctx, pos[0], rule)
 	default:
-		if cfgFile == "" || len(pos) != 0 {
+		if len(pos) != 0 {
 			return usagef("want --config FILE")
 		}
-		return x.sync(ctx, cfgFile)
+		return x.sync(ctx, *af.config)
 	}
 }
 

@@ -104,7 +104,7 @@ func TestExemptAddListRemoveSync(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "account.json")
 	writeConfig := func(body string) {
-		if err := os.WriteFile(cfgFile, []byte(`{"account":"123456789012","exemptions":`+body+`}`), 0o600); err != nil {
+		if err := os.WriteFile(cfgFile, []byte(`{"account":"123456789012","notices":{"emails":["ops@example.lg.jp"]},"deployedAt":"2026-11-24T09:00:00+09:00","exemptions":`+body+`}`), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/gcguard/gcguard/shared/audit"
+	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/report"
 )
@@ -42,6 +45,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	format := fs.String("format", "text", "text, json, csv or html (the scan report's renderer)")
 	out := fs.String("out", "", "write a csv or html report to this file instead of standard output")
 	asJSON := fs.Bool("json", false, "same as --format json")
+	macKey := fs.String("mac-key", os.Getenv(config.EnvMacKeyARN), "ARN of gcguard's HMAC key (default: $"+config.EnvMacKeyARN+", else the hub stack's MacKeyArn output)")
 	fs.Usage = func() {
 		io.WriteString(stderr, "usage: gcguard history [flags]\nList audit records, newest first; times in JST and UTC. The audit table is found from\nthe hub stack's outputs (--config FILE or --region, --stack), or given with --table.\n")
 		fs.PrintDefaults()
@@ -72,6 +76,16 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	store := &audit.Store{DB: dynamodb.NewFromConfig(dep.AWS), Table: dep.AuditTable}
+	// Records are shown only when they verify against gcguard's MAC key: an
+	// edited record must not pass for what gcguard did.
+	if key := orStr(*macKey, dep.MacKeyARN); key != "" {
+		store.MAC = &audit.MAC{KMS: kms.NewFromConfig(dep.AWS), KeyARN: key}
+		store.OnInvalid = func(_ context.Context, bad audit.InvalidItem) {
+			fmt.Fprintf(stderr, "CRITICAL: not shown, does not verify: %s\n", bad)
+		}
+	} else {
+		fmt.Fprintf(stderr, "warning: no MAC key (--mac-key, or the stack's %s output): records are shown unverified\n", OutMacKeyARN)
+	}
 	recs, err := readHistory(ctx, store, *resource)
 	if err != nil {
 		return err

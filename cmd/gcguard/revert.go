@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/gcguard/gcguard/shared/audit"
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/guardrail"
@@ -51,27 +48,27 @@ func runRevert(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != 1 {
 		return usagef("want exactly one audit id")
 	}
+	dep, err := resolveDeployment(ctx, af)
+	if err != nil {
+		return err
+	}
 	holdMax, err := holdMaxFromEnv()
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if dep.File != nil && dep.File.HoldMaxHours > 0 {
+		holdMax = time.Duration(dep.File.HoldMaxHours) * time.Hour
+	}
 	if *hold > holdMax {
 		return usagef("--hold %s is beyond the hold maximum %s (%s): gcguard would treat such a hold as forged", *hold, holdMax, config.EnvHoldMaxHours)
 	}
-	awsCfg, err := af.load(ctx)
-	if err != nil {
-		return err
-	}
-	account, err := af.accountID(ctx, awsCfg)
-	if err != nil {
-		return fmt.Errorf("find the account (or pass --account): %w", err)
-	}
-	key, err := resolveMacKey(ctx, awsCfg, *macKey)
+	awsCfg, account := dep.AWS, dep.Account
+	key, err := macKeyOf(dep, *macKey)
 	if err != nil {
 		return err
 	}
 	cfg := &config.Config{
-		Account: account, Partition: "aws", HomeRegion: *af.region, AuditTable: *af.table, MacKeyARN: key, HoldMax: holdMax,
+		Account: account, Partition: "aws", HomeRegion: dep.Region, AuditTable: dep.AuditTable, MacKeyARN: key, HoldMax: holdMax,
 		Language: "ja", AccessKeyAction: config.AccessKeyDelete, HoldDuration: *hold, LeaseDuration: config.DefaultLease,
 	}
 	eng, err := guardrail.NewEngine(cfg, awsCfg, guardrail.Default, guardrail.Default.Names()...)
@@ -213,24 +210,16 @@ func holdMaxFromEnv() (time.Duration, error) {
 	return time.Duration(n) * time.Hour, nil
 }
 
-// hubStack is the stack whose MacKeyArn output names the HMAC key.
-const hubStack = "gcguard-hub"
-
-// resolveMacKey is the flag's value, else the hub stack's MacKeyArn output.
-func resolveMacKey(ctx context.Context, awsCfg aws.Config, flagValue string) (string, error) {
+// macKeyOf is the --mac-key flag's value, else the hub stack's MacKeyArn
+// output: without the key gcguard's state cannot be authenticated.
+func macKeyOf(dep *Deployment, flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
 	}
-	out, err := cloudformation.NewFromConfig(awsCfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(hubStack)})
-	if err == nil && len(out.Stacks) == 1 {
-		for _, o := range out.Stacks[0].Outputs {
-			if aws.ToString(o.OutputKey) == "MacKeyArn" && aws.ToString(o.OutputValue) != "" {
-				return aws.ToString(o.OutputValue), nil
-			}
-		}
-		err = errors.New("the stack has no MacKeyArn output")
+	if dep.MacKeyARN != "" {
+		return dep.MacKeyARN, nil
 	}
-	return "", fmt.Errorf("gcguard's MAC key is needed to authenticate its state: pass --mac-key or set %s (reading stack %s: %v)", config.EnvMacKeyARN, hubStack, err)
+	return "", fmt.Errorf("gcguard's MAC key is needed to authenticate its state: pass --mac-key or set %s (stack %s in %s %s names none)", config.EnvMacKeyARN, dep.Stack, dep.Account, dep.Region)
 }
 
 func defaultOperator() string {
