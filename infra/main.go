@@ -49,7 +49,7 @@ func run() error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	present := map[string]bool{}
-	for _, fn := range []string{gcinfra.FnSweep, gcinfra.FnSelfProtect, gcinfra.FnLogSource} {
+	for _, fn := range []string{gcinfra.FnSweep, gcinfra.FnSelfProtect, gcinfra.FnLogSource, gcinfra.FnSelfCheck} {
 		if st, err := os.Stat(filepath.Join(root, "functions", fn)); err == nil && st.IsDir() {
 			present[fn] = true
 		}

@@ -44,6 +44,17 @@ type File struct {
 	LogRetentionDays  int                  `json:"logRetentionDays,omitempty"`
 	Canary            Canary               `json:"canary,omitempty"`
 	Tags              map[string]string    `json:"tags,omitempty"`
+	// BreakGlassRoleArn may write the audit table besides gcguard's roles.
+	BreakGlassRoleARN string   `json:"breakGlassRoleArn,omitempty"`
+	HoldMaxHours      int      `json:"holdMaxHours,omitempty"`
+	Notifier          Notifier `json:"notifier,omitempty"`
+}
+
+// Notifier tunes the Slack notifier function.
+type Notifier struct {
+	// ReservedConcurrency 0 leaves it unreserved: accounts with a low
+	// concurrency quota cannot reserve any (docs/deploy.md).
+	ReservedConcurrency int `json:"reservedConcurrency,omitempty"`
 }
 
 // Notices says who hears about what gcguard did.
@@ -89,6 +100,7 @@ const (
 const (
 	DefaultRetentionDays = 365
 	DefaultCanaryHours   = 1
+	DefaultHoldMaxHours  = 24
 )
 
 // Load reads, defaults and validates the file. rules are the registered
@@ -141,6 +153,9 @@ func (f *File) defaults() {
 	if f.Canary.PeriodHours == 0 {
 		f.Canary.PeriodHours = DefaultCanaryHours
 	}
+	if f.HoldMaxHours == 0 {
+		f.HoldMaxHours = DefaultHoldMaxHours
+	}
 }
 
 var (
@@ -151,6 +166,8 @@ var (
 	accountRe   = regexp.MustCompile(`^\d{12}$`)
 	regionRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	slackIDRe   = regexp.MustCompile(`^[A-Z0-9]{6,}$`)
+	kmsKeyRe    = regexp.MustCompile(`^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/[0-9a-f-]{36}$`)
+	roleARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$`)
 	retentions  = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
@@ -212,10 +229,26 @@ func (f *File) Validate(rules []string) error {
 			bad("notices.chatbot.slackChannelId", c.SlackChannelID, "want the Slack channel id (C…)")
 		}
 	}
-	for region := range f.KMSKeys {
+	for region, k := range f.KMSKeys {
 		if !slices.Contains(f.WorkloadRegions, region) {
 			bad("kmsKeys."+region, region, "not a workload region")
 		}
+		// A key elsewhere would put the account's buckets under someone
+		// else's control (or fail every write).
+		if m := kmsKeyRe.FindStringSubmatch(k.KeyARN); k.KeyARN != "" && (m == nil || m[1] != f.Partition || m[2] != region || m[3] != f.Account) {
+			bad("kmsKeys."+region+".keyArn", k.KeyARN, "want a key ARN (key/<id>, not an alias) of account "+f.Account+" in region "+region)
+		}
+	}
+	if r := f.BreakGlassRoleARN; r != "" {
+		if m := roleARNRe.FindStringSubmatch(r); m == nil || m[1] != f.Account {
+			bad("breakGlassRoleArn", r, "want the ARN of an IAM role in account "+f.Account)
+		}
+	}
+	if f.HoldMaxHours < 1 || f.HoldMaxHours > 24*30 {
+		bad("holdMaxHours", fmt.Sprint(f.HoldMaxHours), "want 1 to 720")
+	}
+	if n := f.Notifier.ReservedConcurrency; n < 0 || n > 10 {
+		bad("notifier.reservedConcurrency", fmt.Sprint(n), "want 0 (not reserved) to 10")
 	}
 	for i, a := range f.S3KeyGrants.Accounts {
 		if !accountRe.MatchString(a) || a == f.Account {
@@ -238,9 +271,6 @@ func (f *File) Validate(rules []string) error {
 	case SourceLogs:
 		if !logGroupRe.MatchString(f.CloudTrailLogs) {
 			bad("cloudTrailLogGroup", f.CloudTrailLogs, "want the name of the home-region log group the trail delivers to")
-		}
-		if !f.Canary.Disabled {
-			bad("canary.disabled", "false", "the canary proves the us-east-1 forwarder; with iamEventSource "+SourceLogs+" set it to true")
 		}
 	default:
 		bad("iamEventSource", f.IAMEventSource, "want "+SourceEventBridge+" or "+SourceLogs)
