@@ -709,3 +709,44 @@ func TestStackOutputs(t *testing.T) {
 		t.Error("the Osaka forwarder does not output its S3 key")
 	}
 }
+
+// Attack 9: silence self-protection by disabling its rule. The self-check's
+// schedule (Scheduler, not an EventBridge rule) hands it every gcguard rule
+// of every region and every function, and an alarm fires when it stops.
+func TestSelfCheckWatchesEveryRuleAndFunction(t *testing.T) {
+	h := hub(t)
+	var input string
+	for _, s := range h.ofType("AWS::Scheduler::Schedule") {
+		if s.Properties["Name"] == gcinfra.FunctionName(gcinfra.FnSelfCheck) {
+			tg := s.Properties["Target"].(map[string]any)
+			if tg["Arn"] != gcinfra.FunctionARN("aws", fileCfg.HomeRegion, acct, gcinfra.FnSelfCheck) {
+				t.Errorf("self-check schedule targets %v", tg["Arn"])
+			}
+			input = canon(tg["Input"])
+		}
+	}
+	if input == "" {
+		t.Fatal("no self-check schedule")
+	}
+	for stack, tpl := range synth.Templates {
+		for name := range rulesByName(tpl) {
+			if !strings.Contains(input, `\"name\":\"`+name+`\"`) {
+				t.Errorf("the self-check does not watch rule %s of %s", name, stack)
+			}
+		}
+	}
+	for fn := range functionEnvs(h) {
+		if !strings.Contains(input, `\"`+fn+`\"`) {
+			t.Errorf("the self-check does not watch function %s", fn)
+		}
+	}
+	found := false
+	for _, a := range h.ofType("AWS::CloudWatch::Alarm") {
+		if a.Properties["AlarmName"] == "gcguard-selfcheck-missed" && a.Properties["TreatMissingData"] == "breaching" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no alarm when the self-check does not run")
+	}
+}

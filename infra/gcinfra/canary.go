@@ -188,8 +188,7 @@ func NewRegionCanary(scope constructs.Construct, id string, p RegionCanaryProps)
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		// The bucket holds nothing; these keep Control Tower's S3 checks
 		// satisfied at no cost.
-		ObjectLockEnabled:  jsii.Bool(true),
-		EventBridgeEnabled: jsii.Bool(true),
+		ObjectLockEnabled: jsii.Bool(true),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                          jsii.String("nothing-stays"),
 			Expiration:                  awscdk.Duration_Days(jsii.Number(1)),

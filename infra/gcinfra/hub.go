@@ -404,10 +404,15 @@ func (h *HubStack) selfProtection(p HubProps, keyARNs []string, stateGrants []Gr
 			}
 			continue
 		}
+		what := `"[gcguard] self-protection: <event> changed gcguard's ` + k.Name + ` in account <account>, region <region>, at <time> (UTC), by <actor>. Only CloudFormation should change gcguard: if this was not a gcguard deployment, investigate and redeploy gcguard (make deploy). / gcguard 自己防御: CloudFormation 以外による gcguard の ` + k.Name + ` の変更を検知しました。"`
+		if strings.HasPrefix(k.Name, "passrole-") {
+			desc = "gcguard self-protection: a gcguard role passed to anything but its own function"
+			what = `"[gcguard] self-protection: <event> in account <account>, region <region>, at <time> (UTC), by <actor> handed a gcguard role to something other than its own function. The role can only read there, but nobody should use it: investigate. / gcguard 自己防御: gcguard のロールが gcguard 以外に渡されました (<event>)。調査してください。"`
+		}
 		h.topicRule("SelfProtect-"+k.Name, name, desc, k.Narrow, map[string]*string{
 			"event": jsii.String("$.detail.eventName"), "actor": jsii.String("$.detail.userIdentity.arn"),
 			"account": jsii.String("$.account"), "region": jsii.String("$.region"), "time": jsii.String("$.time"),
-		}, `"[gcguard] self-protection: <event> changed gcguard's `+k.Name+` in account <account>, region <region>, at <time> (UTC), by <actor>. Only CloudFormation should change gcguard: if this was not a gcguard deployment, investigate and redeploy gcguard (make deploy). / gcguard 自己防御: CloudFormation 以外による gcguard の `+k.Name+` の変更を検知しました。"`)
+		}, what)
 	}
 }
 
