@@ -87,9 +87,21 @@ func printPatterns(path string) error {
 		}
 	}
 	for _, k := range gcinfra.ProtectedKinds("<gcguard key ARNs>") {
+		if k.Where == gcinfra.WhereUSEast1 && cfg.IAMEventSource != deployconfig.SourceEventBridge {
+			continue
+		}
 		out[cfg.HomeRegion][gcinfra.NamePrefix+"selfprotect-"+k.Name+" -> topic"] = k.Narrow
 	}
-	out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()
+	if !cfg.Canary.Disabled {
+		if cfg.IAMEventSource == deployconfig.SourceEventBridge {
+			out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()
+		}
+		for _, r := range cfg.ForwarderRegions() {
+			if r != deployconfig.USEast1 {
+				out[cfg.HomeRegion][gcinfra.RegionCanaryRule(r)+" -> canary log group"] = gcinfra.RegionCanaryPattern(cfg.Account, r)
+			}
+		}
+	}
 	out[cfg.HomeRegion][gcinfra.NamePrefix+"remote-alarms -> topic"] = gcinfra.AlarmPattern(cfg.HomeRegion)
 	for _, region := range cfg.ForwarderRegions() {
 		out[region] = map[string]any{}
