@@ -118,7 +118,7 @@ func setup(t *testing.T) *world {
 		Lambda:  w.lambda,
 		Publish: &notify.Publisher{SNS: snsc, TopicARN: w.topic, Language: "en"},
 		Account: "123456789012", Region: home,
-		Now:     func() time.Time { return time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC) },
+		Now: func() time.Time { return time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC) },
 	}
 	return w
 }
