@@ -49,10 +49,14 @@ type Grant struct {
 	ByLambda bool
 }
 
-// ReadOnly says whether an IAM action only reads. Reads stay usable by
-// anyone holding the role's credentials: they change nothing, and the role
-// is trusted by Lambda alone.
+// ReadOnly says whether an IAM action only reads (and reveals no secret).
+// Reads stay usable by anyone holding the role's credentials: they change
+// nothing, and the role is trusted by Lambda alone.
 func ReadOnly(action string) bool {
+	// Reading a secret is as good as holding it.
+	if action == "secretsmanager:GetSecretValue" {
+		return false
+	}
 	_, verb, _ := strings.Cut(action, ":")
 	for _, p := range []string{"Get", "List", "Describe", "Head"} {
 		if strings.HasPrefix(verb, p) {
