@@ -1,8 +1,11 @@
 # gcguard infrastructure targets; the top-level Makefile includes this file.
 #   make synth                      templates into cdk.out/ (offline: no AWS calls)
 #   make diff    CONFIG=config/<account>.json
-#   make bootstrap CONFIG=…         CDK bootstrap: home region, other workload regions, us-east-1
-#   make deploy  CONFIG=…           every stack (forwarders first, then the hub)
+#   make bootstrap CONFIG=…         CDK bootstrap: home region, other workload regions, and us-east-1
+#                                   unless iamEventSource is cloudwatch-logs
+#   make deploy  CONFIG=…           every stack (forwarders first, then the hub), then the signed
+#                                   exemptions (gcguard exempt sync)
+#   make regions CONFIG=…           the regions bootstrap and deploy touch
 #   make destroy CONFIG=…           the audit table, keys and log groups stay
 #   make infra-test                 the CDK checks (cdk-nag, cfn-lint, cfn-guard, assertions)
 
@@ -19,9 +22,11 @@ INFRA_TEST_FLAGS ?= -count=1 -timeout 15m
 # Account and regions from the config file (node is there for the CDK CLI).
 CONFIG_READ    = node -p 'const c=require(require("path").resolve("$(CONFIG)")); $(1)'
 ACCOUNT        = $(shell $(call CONFIG_READ,c.account))
-BOOT_REGIONS   = $(shell $(call CONFIG_READ,[...new Set([c.homeRegion||"ap-northeast-1",...(c.workloadRegions||["ap-northeast-1","ap-northeast-3"]),"us-east-1"])].join(" ")))
+# us-east-1 only when IAM events come from EventBridge there: the
+# cloudwatch-logs source exists for accounts that may not use us-east-1.
+BOOT_REGIONS   = $(shell $(call CONFIG_READ,[...new Set([c.homeRegion||"ap-northeast-1",...(c.workloadRegions||["ap-northeast-1","ap-northeast-3"]),...((c.iamEventSource||"eventbridge")==="eventbridge"?["us-east-1"]:[])])].join(" ")))
 
-.PHONY: npm-install synth diff bootstrap deploy destroy infra-test patterns
+.PHONY: npm-install synth diff bootstrap deploy destroy infra-test patterns regions
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
@@ -36,8 +41,14 @@ diff: build npm-install
 bootstrap: npm-install
 	$(CDK_ENV) $(CDK) bootstrap --no-notices $(foreach r,$(BOOT_REGIONS),aws://$(ACCOUNT)/$(r))
 
+# CloudFormation writes only an empty exemptions parameter; the signed
+# entries of the config file follow (a redeploy never overwrites them).
 deploy: build npm-install
 	$(CDK_ENV) $(CDK) deploy --all $(DEPLOY_FLAGS) $(CDK_ARGS)
+	$(GO) run ./cmd/gcguard exempt sync --config $(CONFIG)
+
+regions:
+	@echo $(BOOT_REGIONS)
 
 destroy: npm-install
 	$(CDK_ENV) $(CDK) destroy --all $(CDK_ARGS)

@@ -40,9 +40,11 @@ func run() error {
 		return printPatterns(p)
 	}
 	app := awscdk.NewApp(nil)
-	path := "config/example.json"
-	if v, ok := app.Node().TryGetContext(jsii.String("config")).(string); ok && v != "" {
-		path = v
+	// No default: synthesizing or deploying the example's account by
+	// mistake must be impossible (make passes -c config=FILE).
+	path, _ := app.Node().TryGetContext(jsii.String("config")).(string)
+	if path == "" {
+		return fmt.Errorf("no config file: run through make (make synth CONFIG=config/<account>.json) or pass cdk -c config=config/<account>.json")
 	}
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(root, path)
@@ -52,7 +54,7 @@ func run() error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	present := map[string]bool{}
-	for _, fn := range []string{gcinfra.FnSweep, gcinfra.FnSelfProtect, gcinfra.FnLogSource} {
+	for _, fn := range []string{gcinfra.FnSweep, gcinfra.FnSelfProtect, gcinfra.FnLogSource, gcinfra.FnSelfCheck} {
 		if st, err := os.Stat(filepath.Join(root, "functions", fn)); err == nil && st.IsDir() {
 			present[fn] = true
 		}
@@ -90,9 +92,21 @@ func printPatterns(path string) error {
 		}
 	}
 	for _, k := range gcinfra.ProtectedKinds("<gcguard key ARNs>") {
+		if k.Where == gcinfra.WhereUSEast1 && cfg.IAMEventSource != deployconfig.SourceEventBridge {
+			continue
+		}
 		out[cfg.HomeRegion][gcinfra.NamePrefix+"selfprotect-"+k.Name+" -> topic"] = k.Narrow
 	}
-	out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()
+	if !cfg.Canary.Disabled {
+		if cfg.IAMEventSource == deployconfig.SourceEventBridge {
+			out[cfg.HomeRegion][gcinfra.CanaryRoleName+" -> canary log group"] = gcinfra.CanaryPattern()
+		}
+		for _, r := range cfg.ForwarderRegions() {
+			if r != deployconfig.USEast1 {
+				out[cfg.HomeRegion][gcinfra.RegionCanaryRule(r)+" -> canary log group"] = gcinfra.RegionCanaryPattern(cfg.Account, r)
+			}
+		}
+	}
 	out[cfg.HomeRegion][gcinfra.NamePrefix+"remote-alarms -> topic"] = gcinfra.AlarmPattern(cfg.HomeRegion)
 	for _, region := range cfg.ForwarderRegions() {
 		out[region] = map[string]any{}

@@ -59,6 +59,20 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"kmsKeys", func(m map[string]any) {
 			m["kmsKeys"] = map[string]any{"ap-northeast-3": map[string]any{"keyArn": "arn:aws:kms:ap-northeast-1:123456789012:key/abc"}}
 		}},
+		// A key in another account or region would hand the account's
+		// buckets to its owner, or break every write.
+		{"kmsKeys.ap-northeast-3.keyArn", func(m map[string]any) {
+			m["kmsKeys"] = map[string]any{"ap-northeast-3": map[string]any{"keyArn": "arn:aws:kms:ap-northeast-3:210987654321:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}}
+		}},
+		{"kmsKeys.ap-northeast-3.keyArn", func(m map[string]any) {
+			m["kmsKeys"] = map[string]any{"ap-northeast-3": map[string]any{"keyArn": "arn:aws:kms:ap-northeast-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}}
+		}},
+		{"kmsKeys.ap-northeast-1.keyArn", func(m map[string]any) {
+			m["kmsKeys"] = map[string]any{"ap-northeast-1": map[string]any{"keyArn": "arn:aws:kms:ap-northeast-1:123456789012:alias/mine"}}
+		}},
+		{"breakGlassRoleArn", func(m map[string]any) { m["breakGlassRoleArn"] = "arn:aws:iam::210987654321:role/BreakGlass" }},
+		{"holdMaxHours", func(m map[string]any) { m["holdMaxHours"] = -1 }},
+		{"notifier.reservedConcurrency", func(m map[string]any) { m["notifier"] = map[string]any{"reservedConcurrency": -2} }},
 		{"trustedAccounts", func(m map[string]any) { m["trustedAccounts"] = []string{"123"} }},
 		{"trustedOrg", func(m map[string]any) { m["trustedOrg"] = "org" }},
 		{"allowedPrincipals", func(m map[string]any) { m["allowedPrincipals"] = []string{"role/x"} }},
@@ -89,5 +103,21 @@ func TestErrorsNameTheField(t *testing.T) {
 				t.Errorf("error does not name %s: %v", c.field, err)
 			}
 		})
+	}
+}
+
+// The account's own key in its region, a break-glass role of the account,
+// and the new tuning fields are accepted with their defaults.
+func TestKeyBreakGlassAndTuning(t *testing.T) {
+	m := example(t)
+	m["kmsKeys"] = map[string]any{"ap-northeast-3": map[string]any{"keyArn": "arn:aws:kms:ap-northeast-3:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}}
+	m["breakGlassRoleArn"] = "arn:aws:iam::123456789012:role/BreakGlass"
+	raw, _ := json.Marshal(m)
+	f, err := deployconfig.Parse(raw, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.HoldMaxHours != 24 || f.Notifier.ReservedConcurrency != 0 {
+		t.Errorf("defaults: holdMaxHours %d, notifier.reservedConcurrency %d", f.HoldMaxHours, f.Notifier.ReservedConcurrency)
 	}
 }

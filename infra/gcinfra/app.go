@@ -26,6 +26,7 @@ const (
 	FnSelfProtect = "selfprotect"
 	FnNotify      = "notify"
 	FnLogSource   = "logsource"
+	FnSelfCheck   = "selfcheck"
 )
 
 // Props is what the app is built from.
@@ -51,6 +52,16 @@ func ForwarderStackName(r string) string { return "gcguard-forwarder-" + r }
 
 // Build adds gcguard's stacks to the app, with cdk-nag's AwsSolutions pack.
 func Build(app awscdk.App, p Props) (*Deployment, error) {
+	d, err := BuildStacks(app, p)
+	if err != nil {
+		return nil, err
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(true)}), nil)
+	return d, nil
+}
+
+// BuildStacks adds gcguard's stacks to the app, without cdk-nag.
+func BuildStacks(app awscdk.App, p Props) (*Deployment, error) {
 	if err := p.Registry.Err(); err != nil {
 		return nil, fmt.Errorf("rule registry: %w", err)
 	}
@@ -73,10 +84,16 @@ func Build(app awscdk.App, p Props) (*Deployment, error) {
 			s3Keys[region] = fs.S3Key.KeyArn()
 		}
 	}
+	remote := map[string][]ExpectedRule{}
+	for region, fs := range d.Forwarders {
+		for _, r := range fs.Rules {
+			remote[region] = append(remote[region], ExpectedRule{Region: region, Name: *r.Name(), Targets: []*string{jsii.String(fs.HubBus)}})
+		}
+	}
 	var err error
 	d.Hub, err = NewHubStack(app, HubStackName(), HubProps{
 		Config: cfg, Registry: p.Registry, DistDir: p.DistDir, Present: p.Present,
-		Functions: fns, RemoteS3Keys: s3Keys,
+		Functions: fns, RemoteS3Keys: s3Keys, RemoteRules: remote,
 	})
 	if err != nil {
 		return nil, err
@@ -86,7 +103,6 @@ func Build(app awscdk.App, p Props) (*Deployment, error) {
 			d.Hub.Node().AddDependency(fs.Stack)
 		}
 	}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(true)}), nil)
 	return d, nil
 }
 
@@ -96,7 +112,7 @@ func functionNames(p Props) []string {
 	if p.Config.Notices.SlackSecretARN != "" {
 		fns = append(fns, FnNotify)
 	}
-	for _, opt := range []string{FnSweep, FnSelfProtect} {
+	for _, opt := range []string{FnSweep, FnSelfProtect, FnSelfCheck} {
 		if p.Present[opt] {
 			fns = append(fns, opt)
 		}

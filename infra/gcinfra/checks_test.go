@@ -115,6 +115,7 @@ func TestEachRoleHasExactlyTheDeclaredPermissions(t *testing.T) {
 		"dynamodb:DeleteItem": "AWS::DynamoDB::Table", "dynamodb:Query": "AWS::DynamoDB::Table",
 		"sns:Publish": "AWS::SNS::Topic", "ssm:GetParameter": "AWS::SSM::Parameter", "sqs:SendMessage": "AWS::SQS::Queue",
 		"kms:Decrypt": "AWS::KMS::Key", "kms:GenerateDataKey": "AWS::KMS::Key",
+		"kms:GenerateMac": "AWS::KMS::Key", "kms:VerifyMac": "AWS::KMS::Key",
 	}
 	// The sweep reconciles every rule's resources: its declared permissions
 	// are the union of theirs.
@@ -225,7 +226,8 @@ func TestEverythingIsEncrypted(t *testing.T) {
 					fail("log group without retention")
 				}
 			case "AWS::KMS::Key":
-				if p["EnableKeyRotation"] != true {
+				// KMS rotates symmetric encryption keys only; the MAC key is HMAC.
+				if p["EnableKeyRotation"] != true && p["KeySpec"] != "HMAC_256" {
 					fail("key rotation off")
 				}
 			case "AWS::Lambda::Function":
@@ -274,18 +276,32 @@ func TestForwardersTargetTheHubBus(t *testing.T) {
 				}
 			}
 		}
-		// Exactly the rules' patterns of the scope this region sees.
+		// One rule per source, covering the patterns of the rules of the
+		// scope this region sees and nothing of the other scope.
+		sources := map[string]int{}
+		for _, r := range rules {
+			p := r.Properties["EventPattern"].(map[string]any)
+			sources[fmt.Sprint(list(p["source"]))]++
+			if r.Properties["Targets"].([]any)[0].(map[string]any)["DeadLetterConfig"] == nil {
+				t.Errorf("%s: rule %s has no dead-letter queue", region, r.Properties["Name"])
+			}
+		}
+		for src, n := range sources {
+			if n != 1 {
+				t.Errorf("%s: %d forwarding rules for source %s, want 1", region, n, src)
+			}
+		}
 		for _, def := range reg.All() {
 			wantHere := (def.Spec.Scope == guardrail.ScopeGlobal) == (region == deployconfig.USEast1)
 			for _, p := range def.Spec.Patterns() {
-				found := false
+				covered := false
 				for _, r := range rules {
-					if canon(r.Properties["EventPattern"]) == canon(p) {
-						found = true
+					if covers(r.Properties["EventPattern"].(map[string]any), p) {
+						covered = true
 					}
 				}
-				if found != wantHere {
-					t.Errorf("%s: pattern of rule %s forwarded=%v, want %v", region, def.Spec.Name, found, wantHere)
+				if covered != wantHere && wantHere {
+					t.Errorf("%s: pattern of rule %s forwarded=%v, want %v", region, def.Spec.Name, covered, wantHere)
 				}
 			}
 		}
@@ -330,7 +346,7 @@ func TestEveryVariableAFunctionReadsIsSet(t *testing.T) {
 			}
 		}
 		own := str(got[config.EnvOwnRoleARNs])
-		for _, fn := range append(reg.Names(), gcinfra.FnNotify, gcinfra.FnSweep) {
+		for _, fn := range append(reg.Names(), gcinfra.FnNotify, gcinfra.FnSweep, gcinfra.FnSelfCheck) {
 			if !strings.Contains(own, gcinfra.RoleARN(fileCfg.Partition, fileCfg.Account, fn)) {
 				t.Errorf("%s: %s lacks role of %s", id, config.EnvOwnRoleARNs, fn)
 			}
@@ -339,8 +355,8 @@ func TestEveryVariableAFunctionReadsIsSet(t *testing.T) {
 			t.Errorf("%s: exemptions parameter %v", id, got[config.EnvExemptionsParam])
 		}
 	}
-	if want := len(reg.Names()) + 2; n != want {
-		t.Errorf("%d gcguard functions, want %d (rules + notify + sweep)", n, want)
+	if want := len(reg.Names()) + 3; n != want {
+		t.Errorf("%d gcguard functions, want %d (rules + notify + sweep + selfcheck)", n, want)
 	}
 }
 
@@ -402,7 +418,7 @@ func TestAlarmsReachTheTopic(t *testing.T) {
 	}
 	for _, region := range fileCfg.ForwarderRegions() {
 		fwd := rulesByName(synth.Templates[gcinfra.ForwarderStackName(region)])
-		if _, ok := fwd["gcguard-forward-alarms"]; !ok {
+		if _, ok := fwd["gcguard-forward-cloudwatch"]; !ok {
 			t.Errorf("%s does not forward alarm state changes", region)
 		}
 	}
@@ -430,17 +446,22 @@ func TestSelfProtectionAndCanary(t *testing.T) {
 		t.Errorf("Lambda self-protection must match versioned event names by prefix: %s", lambda)
 	}
 	us := rulesByName(synth.Templates[gcinfra.ForwarderStackName(deployconfig.USEast1)])
-	for _, n := range []string{"gcguard-forward-canary", "gcguard-forward-selfprotect-roles", "gcguard-forward-selfprotect-rules"} {
-		if _, ok := us[n]; !ok {
-			t.Errorf("us-east-1 does not forward %s", n)
+	for _, p := range []guardrail.Pattern{gcinfra.CanaryPattern(), kind("roles").Broad, kind("rules").Broad} {
+		if !covers(us["gcguard-forward-iam"].Properties["EventPattern"].(map[string]any), p) && !covers(us["gcguard-forward-events"].Properties["EventPattern"].(map[string]any), p) {
+			t.Errorf("us-east-1 does not forward %s", canon(p))
 		}
 	}
-	if canon(us["gcguard-forward-canary"].Properties["EventPattern"]) != canon(rules["gcguard-canary"].Properties["EventPattern"]) {
-		t.Errorf("canary pattern differs between us-east-1 and the hub")
+	if canon(gcinfra.CanaryPattern()) != canon(rules["gcguard-canary"].Properties["EventPattern"]) {
+		t.Errorf("canary pattern differs from the hub's rule")
 	}
-	sched := tpl.ofType("AWS::Scheduler::Schedule")
+	sched := map[string]Resource{}
+	for id, s := range tpl.ofType("AWS::Scheduler::Schedule") {
+		if s.Properties["Name"] == gcinfra.CanaryRoleName {
+			sched[id] = s
+		}
+	}
 	if len(sched) != 1 {
-		t.Fatalf("%d schedules", len(sched))
+		t.Fatalf("%d canary schedules", len(sched))
 	}
 	for _, s := range sched {
 		if s.Properties["Target"].(map[string]any)["Arn"] != "arn:aws:scheduler:::aws-sdk:iam:tagRole" {
@@ -487,16 +508,18 @@ func TestMissingAssetsFailWithAClearMessage(t *testing.T) {
 	}
 }
 
-// The Slack notifier keeps its digest window in memory: one container
-// (reserved concurrency 1), and a schedule that flushes closed windows.
+// The Slack notifier keeps its digest window in memory, per container, and a
+// schedule flushes closed windows. Reserved concurrency is opt-in
+// (notifier.reservedConcurrency): accounts with a low concurrency quota
+// cannot reserve any; TestNotifierConcurrencyIsConfigurable sets it.
 func TestNotifierKeepsOneWindowAndIsFlushed(t *testing.T) {
 	tpl := hub(t)
 	var fnID string
 	for id, r := range tpl.ofType("AWS::Lambda::Function") {
 		if str(r.Properties["FunctionName"]) == gcinfra.FunctionName(gcinfra.FnNotify) {
 			fnID = id
-			if r.Properties["ReservedConcurrentExecutions"] != float64(1) {
-				t.Errorf("notifier reserved concurrency = %v, want 1", r.Properties["ReservedConcurrentExecutions"])
+			if v, ok := r.Properties["ReservedConcurrentExecutions"]; ok {
+				t.Errorf("notifier reserved concurrency = %v, want none by default", v)
 			}
 		}
 	}

@@ -43,6 +43,33 @@ type Grant struct {
 	Actions   []string
 	Resources []*string
 	Why       string
+	// ByLambda marks what the Lambda service itself does with the role
+	// outside the function's code (decrypting the environment, sending to
+	// the on-failure queue), where no lambda:SourceFunctionArn is set.
+	ByLambda bool
+}
+
+// ReadOnly says whether an IAM action only reads (and reveals no secret).
+// Reads stay usable by anyone holding the role's credentials: they change
+// nothing, and the role is trusted by Lambda alone.
+func ReadOnly(action string) bool {
+	// Reading a secret is as good as holding it.
+	if action == "secretsmanager:GetSecretValue" {
+		return false
+	}
+	_, verb, _ := strings.Cut(action, ":")
+	for _, p := range []string{"Get", "List", "Describe", "Head"} {
+		if strings.HasPrefix(verb, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// FunctionARN is a function's ARN, known before the function exists (a
+// role's policy cannot reference the function that depends on the role).
+func FunctionARN(partition, region, account, name string) string {
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, region, account, FunctionName(name))
 }
 
 // FunctionProps configures one gcguard function.
@@ -70,6 +97,10 @@ type Function struct {
 	Alarms   []awscloudwatch.Alarm
 }
 
+// SourceFunctionKey is the condition key Lambda sets on every call made
+// with an execution role's credentials from inside the function.
+const SourceFunctionKey = "lambda:SourceFunctionArn"
+
 // MaxEventAge is how long Lambda keeps retrying an event before it goes to
 // the on-failure queue.
 const MaxEventAge = 3600
@@ -94,18 +125,41 @@ func NewFunction(scope constructs.Construct, id string, p FunctionProps) *Functi
 	}, {
 		Actions:   []string{"sqs:SendMessage"},
 		Resources: []*string{p.Failures.QueueArn()},
+		ByLambda:  true,
 	}, {
 		Actions:   []string{"kms:Decrypt", "kms:GenerateDataKey"},
 		Resources: []*string{p.Key.KeyArn()},
+		ByLambda:  true,
 	}}, p.Grants...)
+	fnARN := FunctionARN(p.Partition, p.Region, p.Account, p.Name)
 	doc := awsiam.NewPolicyDocument(nil)
 	var applies []any
 	var reasons []string
 	for _, g := range grants {
-		doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(g.Actions...),
-			Resources: &g.Resources,
-		}))
+		// Mutating actions only from this function's own code: whoever
+		// passes the role to another function, instance or task gets its
+		// reads and nothing else.
+		var reads, writes []string
+		for _, a := range g.Actions {
+			if ReadOnly(a) || g.ByLambda {
+				reads = append(reads, a)
+			} else {
+				writes = append(writes, a)
+			}
+		}
+		if len(reads) > 0 {
+			doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings(reads...),
+				Resources: &g.Resources,
+			}))
+		}
+		if len(writes) > 0 {
+			doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings(writes...),
+				Resources:  &g.Resources,
+				Conditions: &map[string]any{"ArnEquals": map[string]any{SourceFunctionKey: fnARN}},
+			}))
+		}
 		if a, why := wildcardSuppressions(g); len(a) > 0 {
 			applies = append(applies, a...)
 			if !slices.Contains(reasons, why) {

@@ -1,6 +1,7 @@
 package gcinfra
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,13 +13,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/gcguard/gcguard/infra/deployconfig"
 	"github.com/gcguard/gcguard/shared/config"
@@ -33,6 +37,16 @@ type HubProps struct {
 	Present      map[string]bool
 	Functions    []string
 	RemoteS3Keys map[string]*string // region → key ARN created by that region's forwarder stack
+	// RemoteRules are the forwarders' rules, for the self-check.
+	RemoteRules map[string][]ExpectedRule
+}
+
+// ExpectedRule is one EventBridge rule the self-check expects enabled with
+// exactly these targets.
+type ExpectedRule struct {
+	Region  string    `json:"region"`
+	Name    string    `json:"name"`
+	Targets []*string `json:"targets"`
 }
 
 // HubStack runs the rules in the home region.
@@ -44,6 +58,43 @@ type HubStack struct {
 	Functions map[string]*Function
 	Rules     map[string][]awsevents.CfnRule // rule name → its EventBridge rules
 	Canary    *Canary
+	// RevertRole is what `gcguard revert` and `gcguard exempt` run as.
+	RevertRole awsiam.Role
+	// expected are the hub's rules, for the self-check.
+	expected []ExpectedRule
+}
+
+// Variables the hub sets beyond the runtime configuration contract.
+const (
+	MacKeyEnv       = "GCGUARD_MAC_KEY_ARN"
+	HoldMaxHoursEnv = "GCGUARD_HOLD_MAX_HOURS"
+)
+
+// RevertRoleName is the role operators assume to revert and to exempt.
+const RevertRoleName = NamePrefix + "revert"
+
+// Version is the gcguard release the stacks carry (output Version); the
+// Makefile may set it with -ldflags -X.
+var Version = "0.3.0-dev"
+
+// DeployerRoleARN is the CDK bootstrap's CloudFormation execution role.
+func DeployerRoleARN(partition, account, region string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/cdk-hnb659fds-cfn-exec-role-%s-%s", partition, account, account, region)
+}
+
+// OwnRoles are the loop guard's roles: exactly the roles this deployment
+// creates whose calls gcguard must not act on (its functions' and, when it
+// exists, the canary's). A name on this list that the deployment does not
+// create could be created by anyone, and its calls would go unseen.
+func OwnRoles(cfg *deployconfig.File, functions []string) []string {
+	own := make([]string, 0, len(functions)+1)
+	for _, fn := range functions {
+		own = append(own, RoleARN(cfg.Partition, cfg.Account, fn))
+	}
+	if !cfg.Canary.Disabled && cfg.IAMEventSource == deployconfig.SourceEventBridge {
+		own = append(own, RoleARN(cfg.Partition, cfg.Account, "canary"))
+	}
+	return own
 }
 
 // SlackSecretEnv names the Slack webhook secret for the notifier.
@@ -60,6 +111,13 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		Tags:                  tags(cfg),
 	})
 	h := &HubStack{Stack: stack, Functions: map[string]*Function{}, Rules: map[string][]awsevents.CfnRule{}}
+	// Every role gcguard creates that may write its state: the functions'
+	// and the revert role. Named before they exist, so the table, topic and
+	// MAC key policies can name them.
+	writers := []string{RoleARN(cfg.Partition, cfg.Account, "revert")}
+	for _, fn := range p.Functions {
+		writers = append(writers, RoleARN(cfg.Partition, cfg.Account, fn))
+	}
 	h.DataKey = NewDataKey(stack, "DataKey", DataKeyProps{Account: cfg.Account, Partition: cfg.Partition, Region: cfg.HomeRegion})
 	if k := cfg.KMSKeys[cfg.HomeRegion].KeyARN; k != "" {
 		h.S3Key = awskms.Key_FromKeyArn(stack, jsii.String("S3Key"), jsii.String(k))
@@ -70,20 +128,16 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		})
 	}
 	rules := p.Registry.Names()
-	exemptions, _ := cfg.ExemptionsJSON(rules) // validated with the file
 	h.State = NewState(stack, "State", StateProps{
-		Key: h.DataKey, Emails: cfg.Notices.Emails, ExemptionsJSON: exemptions, Account: cfg.Account, Region: cfg.HomeRegion, Partition: cfg.Partition,
+		Key: h.DataKey, Emails: cfg.Notices.Emails, Account: cfg.Account, Region: cfg.HomeRegion, Partition: cfg.Partition,
+		Writers: writers, BreakGlass: cfg.BreakGlassRoleARN, Deployer: DeployerRoleARN(cfg.Partition, cfg.Account, cfg.HomeRegion),
 	})
 
 	keys := map[string]string{cfg.HomeRegion: *h.S3Key.KeyArn()}
 	for region, arn := range p.RemoteS3Keys {
 		keys[region] = *arn
 	}
-	own := make([]string, 0, len(p.Functions)+1)
-	for _, fn := range p.Functions {
-		own = append(own, RoleARN(cfg.Partition, cfg.Account, fn))
-	}
-	own = append(own, RoleARN(cfg.Partition, cfg.Account, "canary"))
+	own := OwnRoles(cfg, p.Functions)
 	rc, err := cfg.Runtime(rules, deployconfig.Resources{
 		AuditTable: *h.State.Table.TableName(), TopicARN: *h.State.Topic.TopicArn(),
 		ExemptionsParam: ExemptionsParamName, OwnRoleARNs: own, KMSKeys: keys,
@@ -92,6 +146,12 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		return nil, err
 	}
 	env := rc.Env()
+	// holdMaxHours, s3Keys and the notices' optional lines.
+	for k, v := range cfg.ExtraEnv() {
+		env[k] = v
+	}
+	env[MacKeyEnv] = *h.State.MacKey.KeyArn()
+	env[HoldMaxHoursEnv] = fmt.Sprint(cfg.HoldMaxHours)
 	// Env leaves out empty values; set every variable functions read, so
 	// a function's configuration is visible in full in the console.
 	for _, name := range RuntimeVariables() {
@@ -132,13 +192,22 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		}
 	}
 	if cfg.Notices.SlackSecretARN != "" {
-		f := newFn(FnNotify, []Grant{{Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []*string{jsii.String(cfg.Notices.SlackSecretARN)}}},
+		f := newFn(FnNotify, []Grant{
+			{Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []*string{jsii.String(cfg.Notices.SlackSecretARN)}},
+			{Actions: MacActions, Resources: []*string{h.State.MacKey.KeyArn()}},
+		},
 			map[string]string{SlackSecretEnv: cfg.Notices.SlackSecretARN}, nil)
 		h.State.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(f.Fn, nil))
 		// The notifier groups storms into digests in memory, per container
 		// (docs/notices.md): one container keeps one window, and a schedule
 		// sends digests that no later notice would flush.
-		f.Fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
+		// Reserving needs headroom in the account's concurrency quota (new
+		// accounts have 10, of which 10 must stay unreserved), so it is
+		// opt-in; unreserved, each container keeps its own window and the
+		// code's storm protection bounds what a burst sends.
+		if n := cfg.Notifier.ReservedConcurrency; n > 0 {
+			f.Fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(float64(n)))
+		}
 		h.invokeRule(FunctionName(FnNotify)+"-digest", "gcguard notifier: send Slack digests whose window has closed", nil, jsii.String("rate(5 minutes)"), f)
 	}
 	if p.Present[FnSweep] {
@@ -160,9 +229,16 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 		h.logSource(p, newFn, stateGrants)
 	}
 	if !cfg.Canary.Disabled {
+		var regions []string
+		for _, r := range cfg.ForwarderRegions() {
+			if r != deployconfig.USEast1 {
+				regions = append(regions, r)
+			}
+		}
 		h.Canary = NewCanary(stack, "Canary", CanaryProps{
 			Account: cfg.Account, Partition: cfg.Partition, PeriodHours: cfg.Canary.PeriodHours,
 			Key: h.DataKey, Topic: h.State.Topic, Retention: retention,
+			IAM: cfg.IAMEventSource == deployconfig.SourceEventBridge, Regions: regions,
 		})
 	}
 	h.alarmsFromOtherRegions(cfg)
@@ -177,13 +253,33 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 	})
 	failures.AddAlarmAction(awscloudwatchactions.NewSnsAction(h.State.Topic))
 	if c := cfg.Notices.Chatbot; c != nil {
+		// Channel members act through the channel role, capped by the
+		// guardrail policy: read-only, so a chat channel cannot change the
+		// account (the default guardrail is AdministratorAccess).
+		role := awsiam.NewRole(stack, jsii.String("ChatbotRole"), &awsiam.RoleProps{
+			RoleName:    jsii.String(NamePrefix + "chatbot"),
+			Description: jsii.String("gcguard Slack channel: receives notices; no permissions of its own"),
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("chatbot.amazonaws.com"), nil),
+		})
 		awschatbot.NewSlackChannelConfiguration(stack, jsii.String("Chatbot"), &awschatbot.SlackChannelConfigurationProps{
 			SlackChannelConfigurationName: jsii.String("gcguard"),
 			SlackWorkspaceId:              jsii.String(c.SlackWorkspaceID),
 			SlackChannelId:                jsii.String(c.SlackChannelID),
 			NotificationTopics:            &[]awssns.ITopic{h.State.Topic},
+			Role:                          role,
+			GuardrailPolicies:             &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("ReadOnlyAccess"))},
 		})
 	}
+	if h.Canary != nil {
+		for _, r := range h.Canary.Rules {
+			h.expect(*r.Name(), h.Canary.LogGroup.LogGroupArn())
+		}
+	}
+	if p.Present[FnSelfCheck] {
+		h.selfCheck(p, newFn)
+	}
+	h.RevertRole = h.revertRole(p)
+	h.outputs()
 	return h, nil
 }
 
@@ -196,6 +292,7 @@ func (h *HubStack) stateGrants() []Grant {
 			Why:       "the audit table's by-id index (index names are part of the table's schema)"},
 		{Actions: []string{"sns:Publish"}, Resources: []*string{s.Topic.TopicArn()}},
 		{Actions: []string{"ssm:GetParameter"}, Resources: []*string{s.Exemptions.ParameterArn()}},
+		{Actions: MacActions, Resources: []*string{s.MacKey.KeyArn()}},
 	}
 }
 
@@ -263,6 +360,7 @@ func (h *HubStack) invokeRule(name, desc string, pattern guardrail.Pattern, sche
 	}
 	id := "Rule-" + strings.TrimPrefix(name, NamePrefix)
 	rule := awsevents.NewCfnRule(h.Stack, jsii.String(id), props)
+	h.expect(name, f.Fn.FunctionArn())
 	awslambda.NewCfnPermission(h.Stack, jsii.String(id+"-Invoke"), &awslambda.CfnPermissionProps{
 		Action:        jsii.String("lambda:InvokeFunction"),
 		FunctionName:  f.Fn.FunctionArn(),
@@ -275,6 +373,7 @@ func (h *HubStack) invokeRule(name, desc string, pattern guardrail.Pattern, sche
 
 // topicRule is an EventBridge rule that sends a one-line text to the topic.
 func (h *HubStack) topicRule(id, name, desc string, pattern guardrail.Pattern, paths map[string]*string, template string) awsevents.CfnRule {
+	h.expect(name, h.State.Topic.TopicArn())
 	return awsevents.NewCfnRule(h.Stack, jsii.String(id), &awsevents.CfnRuleProps{
 		Name:         jsii.String(name),
 		Description:  jsii.String(desc),
@@ -304,13 +403,20 @@ func (h *HubStack) selfProtection(p HubProps, keyARNs []string, stateGrants []Gr
 		name := NamePrefix + "selfprotect-" + k.Name
 		desc := "gcguard self-protection: changes to gcguard's " + k.Name + " by anyone but CloudFormation"
 		if fn != nil {
-			h.invokeRule(name, desc, k.Broad, nil, fn)
+			if k.Broad != nil {
+				h.invokeRule(name, desc, k.Broad, nil, fn)
+			}
 			continue
+		}
+		what := `"[gcguard] self-protection: <event> changed gcguard's ` + k.Name + ` in account <account>, region <region>, at <time> (UTC), by <actor>. Only CloudFormation should change gcguard: if this was not a gcguard deployment, investigate and redeploy gcguard (make deploy). / gcguard 自己防御: CloudFormation 以外による gcguard の ` + k.Name + ` の変更を検知しました。"`
+		if strings.HasPrefix(k.Name, "passrole-") {
+			desc = "gcguard self-protection: a gcguard role passed to anything but its own function"
+			what = `"[gcguard] self-protection: <event> in account <account>, region <region>, at <time> (UTC), by <actor> handed a gcguard role to something other than its own function. The role can only read there, but nobody should use it: investigate. / gcguard 自己防御: gcguard のロールが gcguard 以外に渡されました (<event>)。調査してください。"`
 		}
 		h.topicRule("SelfProtect-"+k.Name, name, desc, k.Narrow, map[string]*string{
 			"event": jsii.String("$.detail.eventName"), "actor": jsii.String("$.detail.userIdentity.arn"),
 			"account": jsii.String("$.account"), "region": jsii.String("$.region"), "time": jsii.String("$.time"),
-		}, `"[gcguard] self-protection: <event> changed gcguard's `+k.Name+` in account <account>, region <region>, at <time> (UTC), by <actor>. Only CloudFormation should change gcguard: if this was not a gcguard deployment, investigate and redeploy gcguard (make deploy). / gcguard 自己防御: CloudFormation 以外による gcguard の `+k.Name+` の変更を検知しました。"`)
+		}, what)
 	}
 }
 
@@ -392,4 +498,199 @@ func RuntimeVariables() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// revertWrites are the writes a revert makes, as IAM actions: the rules'
+// Revert functions restore a role's trust, an access key's status, a
+// bucket's policy, encryption, Block Public Access, ownership and ACL, and
+// the account's Block Public Access (the Delete* APIs of the last four map
+// to these Put* actions).
+var revertWrites = []string{
+	"iam:UpdateAssumeRolePolicy", "iam:UpdateAccessKey",
+	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+	"s3:PutBucketOwnershipControls", "s3:PutBucketAcl", "s3:PutAccountPublicAccessBlock",
+}
+
+// RevertGrants are the revert role's permissions: the rules' reads (to
+// show the live → restored diff and refuse a later change) and only the
+// writes a revert makes, on the rules' declared resources; the audit
+// table, MAC key, topic and exemptions parameter.
+func (h *HubStack) RevertGrants(p HubProps) []Grant {
+	cfg := p.Config
+	var out []Grant
+	for _, def := range p.Registry.All() {
+		for _, g := range SpecGrants(def.Spec, cfg.Partition, cfg.Account, cfg.WorkloadRegions) {
+			var keep []string
+			for _, a := range g.Actions {
+				if ReadOnly(a) || slices.Contains(revertWrites, a) {
+					keep = append(keep, a)
+				}
+			}
+			if len(keep) > 0 {
+				g.Actions = keep
+				out = append(out, g)
+			}
+		}
+	}
+	s := h.State
+	out = mergeGrants(out)
+	out = append(out,
+		Grant{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+			Resources: []*string{s.Table.TableArn(), jsii.String(*s.Table.TableArn() + "/index/*")},
+			Why:       "the audit table's by-id index (index names are part of the table's schema)"},
+		Grant{Actions: MacActions, Resources: []*string{s.MacKey.KeyArn()}},
+		Grant{Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{h.DataKey.KeyArn()}},
+		Grant{Actions: []string{"sns:Publish"}, Resources: []*string{s.Topic.TopicArn()}},
+		Grant{Actions: []string{"ssm:GetParameter", "ssm:PutParameter"}, Resources: []*string{s.Exemptions.ParameterArn()}},
+	)
+	return out
+}
+
+// revertRole is assumable by the configured allowed principals (the SSO
+// administrators' roles; by default every SSO role of the account) and the
+// break-glass role. It is not on the loop guard's list: a revert places a
+// hold instead, so an operator's revert stays visible to gcguard.
+func (h *HubStack) revertRole(p HubProps) awsiam.Role {
+	cfg := p.Config
+	who := append([]string{}, cfg.AllowedPrincipals...)
+	if len(who) == 0 {
+		who = []string{fmt.Sprintf("arn:%s:iam::%s:role/aws-reserved/sso.amazonaws.com/*", cfg.Partition, cfg.Account)}
+	}
+	if cfg.BreakGlassRoleARN != "" {
+		who = append(who, cfg.BreakGlassRoleARN)
+	}
+	doc := awsiam.NewPolicyDocument(nil)
+	var applies []any
+	var reasons []string
+	for _, g := range h.RevertGrants(p) {
+		doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(g.Actions...), Resources: &g.Resources}))
+		if a, why := wildcardSuppressions(g); len(a) > 0 {
+			applies = append(applies, a...)
+			if !slices.Contains(reasons, why) {
+				reasons = append(reasons, why)
+			}
+		}
+	}
+	role := awsiam.NewRole(h.Stack, jsii.String("RevertRole"), &awsiam.RoleProps{
+		RoleName:           jsii.String(RevertRoleName),
+		Description:        jsii.String("gcguard revert and exempt: restores what gcguard changed, signs exemptions"),
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		AssumedBy: awsiam.NewAccountPrincipal(jsii.String(cfg.Account)).WithConditions(&map[string]any{
+			"ArnLike": map[string]any{"aws:PrincipalArn": who},
+		}),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"revert": doc},
+	})
+	if len(applies) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("Wildcards only where IAM has nothing narrower: " + strings.Join(reasons, "; ") + "."),
+			AppliesTo: &applies,
+		}}, jsii.Bool(true))
+	}
+	return role
+}
+
+// Output keys of the hub stack (gcguard's CLI reads them).
+const (
+	OutAuditTable = "AuditTableName"
+	OutTopic      = "TopicArn"
+	OutMacKey     = "MacKeyArn"
+	OutExemptions = "ExemptionsParameterName"
+	OutRevertRole = "RevertRoleArn"
+	OutS3Key      = "S3KeyArn"
+	OutVersion    = "Version"
+)
+
+func (h *HubStack) outputs() {
+	out := func(key string, v *string) {
+		awscdk.NewCfnOutput(h.Stack, jsii.String(key), &awscdk.CfnOutputProps{Key: jsii.String(key), Value: v})
+	}
+	out(OutAuditTable, h.State.Table.TableName())
+	out(OutTopic, h.State.Topic.TopicArn())
+	out(OutMacKey, h.State.MacKey.KeyArn())
+	out(OutExemptions, jsii.String(ExemptionsParamName))
+	out(OutRevertRole, h.RevertRole.RoleArn())
+	out(OutS3Key, h.S3Key.KeyArn())
+	out(OutVersion, jsii.String(Version))
+}
+
+func (h *HubStack) expect(name string, targets ...*string) {
+	h.expected = append(h.expected, ExpectedRule{Region: *h.Stack.Region(), Name: name, Targets: targets})
+}
+
+// SelfCheckInput is what the self-check's schedule hands it: every rule
+// and function the deployment expects (schedule input, not environment:
+// Lambda environments are limited to 4 KB).
+type SelfCheckInput struct {
+	Rules     []ExpectedRule `json:"rules"`
+	Functions []string       `json:"functions"`
+}
+
+// selfCheck is the second path behind self-protection: EventBridge
+// Scheduler (not an EventBridge rule, so disabling gcguard's rules does not
+// stop it) runs functions/selfcheck every canary period, which checks that
+// every gcguard rule is enabled with its targets and every function exists
+// and is not throttled to zero. An alarm notices when the check itself
+// stops running.
+func (h *HubStack) selfCheck(p HubProps, newFn func(string, []Grant, map[string]string, awscdk.Duration) *Function) {
+	cfg := p.Config
+	regions := []string{cfg.HomeRegion}
+	regions = append(regions, cfg.ForwarderRegions()...)
+	var ruleARNs []*string
+	for _, r := range regions {
+		ruleARNs = append(ruleARNs, jsii.String(fmt.Sprintf("arn:%s:events:%s:%s:rule/%s*", cfg.Partition, r, cfg.Account, NamePrefix)))
+	}
+	grants := []Grant{
+		{Actions: []string{"events:DescribeRule", "events:ListTargetsByRule"}, Resources: ruleARNs, Why: "gcguard's rules, by name prefix, in every region it deploys to"},
+		{Actions: []string{"lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency"},
+			Resources: []*string{jsii.String(fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s*", cfg.Partition, cfg.HomeRegion, cfg.Account, NamePrefix))},
+			Why:       "gcguard's functions, by name prefix"},
+		{Actions: []string{"sns:Publish"}, Resources: []*string{h.State.Topic.TopicArn()}},
+		{Actions: MacActions, Resources: []*string{h.State.MacKey.KeyArn()}},
+	}
+	f := newFn(FnSelfCheck, grants, nil, nil)
+	in := SelfCheckInput{Rules: append([]ExpectedRule{}, h.expected...), Functions: []string{}}
+	for _, region := range cfg.ForwarderRegions() {
+		in.Rules = append(in.Rules, p.RemoteRules[region]...)
+	}
+	for _, fn := range p.Functions {
+		in.Functions = append(in.Functions, FunctionName(fn))
+	}
+	input, _ := json.Marshal(in)
+	fnARN := FunctionARN(cfg.Partition, cfg.HomeRegion, cfg.Account, FnSelfCheck)
+	role := awsiam.NewRole(h.Stack, jsii.String("SelfCheckSchedulerRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(NamePrefix + "selfcheck-schedule"),
+		Description: jsii.String("gcguard self-check: EventBridge Scheduler invokes the self-check function"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfg.Account}},
+		}),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"invoke": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("lambda:InvokeFunction"), Resources: jsii.Strings(fnARN),
+			})},
+		})},
+	})
+	period := cfg.Canary.PeriodHours
+	awsscheduler.NewCfnSchedule(h.Stack, jsii.String("SelfCheckSchedule"), &awsscheduler.CfnScheduleProps{
+		Name:               jsii.String(FunctionName(FnSelfCheck)),
+		Description:        jsii.String("gcguard self-check: are gcguard's rules and functions intact?"),
+		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d hour%s)", period, plural(period))),
+		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		State:              jsii.String("ENABLED"),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn: jsii.String(fnARN), RoleArn: role.RoleArn(), Input: jsii.String(string(input)),
+		},
+	}).Node().AddDependency(f.Fn)
+	alarm := awscloudwatch.NewAlarm(h.Stack, jsii.String("SelfCheckMissed"), &awscloudwatch.AlarmProps{
+		AlarmName:        jsii.String(NamePrefix + "selfcheck-missed"),
+		AlarmDescription: jsii.String("gcguard's self-check did not run: its schedule gcguard-selfcheck was disabled or deleted, or the function cannot be invoked. Redeploy gcguard (make deploy)."),
+		Metric: f.Fn.MetricInvocations(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Hours(jsii.Number(float64(period))), Statistic: jsii.String("Sum"),
+		}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(2),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(h.State.Topic))
 }

@@ -125,3 +125,39 @@ func denyGrantsToNonServices(key awskms.Key) {
 		}},
 	}), jsii.Bool(false))
 }
+
+// MacKeyProps configures the HMAC key.
+type MacKeyProps struct {
+	// Users are the roles that may GenerateMac/VerifyMac: gcguard's function
+	// roles and the revert role.
+	Users []string
+}
+
+// MacActions are what gcguard's roles do with the MAC key.
+var MacActions = []string{"kms:GenerateMac", "kms:VerifyMac"}
+
+// NewMacKey is the HMAC key that authenticates the audit items, holds,
+// leases and exemptions gcguard acts on. The account keeps key management
+// (CDK's default statement, so the key can never become unmanageable);
+// using the key is denied to every principal but Users, whatever identity
+// policies say, so nobody else can forge or check a MAC. KMS rotates only
+// symmetric encryption keys (cdk-nag's KMS5 does not apply).
+func NewMacKey(scope constructs.Construct, id string, p MacKeyProps) awskms.Key {
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:   jsii.String("gcguard: HMAC of audit items, holds, leases and exemptions"),
+		KeySpec:       awskms.KeySpec_HMAC_256,
+		KeyUsage:      awskms.KeyUsage_GENERATE_VERIFY_MAC,
+		Alias:         jsii.String("alias/gcguard/mac"),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	denyGrantsToNonServices(key)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("OnlyGcguardUsesTheMacKey"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(MacActions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": p.Users}},
+	}), jsii.Bool(false))
+	return key
+}

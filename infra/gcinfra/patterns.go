@@ -107,7 +107,51 @@ func ProtectedKinds(keyARNs ...string) []Protected {
 		strs("DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"),
 		map[string]any{"resources": map[string]any{"ARN": keys}})
 	out = append(out, Protected{Name: "keys", Where: WhereWorkload, Broad: b, Narrow: n})
+	return append(out, PassedRoleKinds()...)
+}
+
+// OwnRoleWildcard matches the ARN of any gcguard role.
+const OwnRoleWildcard = "arn:*:iam::*:role/" + NamePrefix + "*"
+
+// PassedRoleKinds flag a gcguard role handed to anything but its own
+// function: a new or reconfigured Lambda function, an instance profile (the
+// way to an EC2 instance), an ECS task definition. CloudFormation deploying
+// gcguard is left out like everywhere else. The role's mutating permissions
+// work only from its own function (lambda:SourceFunctionArn), so this is
+// the notice, not the defence. A reconfiguration of a gcguard function is
+// already a "functions" change, so that kind leaves gcguard's names out
+// (by name; by ARN both notices arrive).
+func PassedRoleKinds() []Protected {
+	role := []any{map[string]any{"wildcard": OwnRoleWildcard}}
+	var out []Protected
+	b, n := cloudTrailPattern("aws.lambda", "lambda.amazonaws.com", prefixes("CreateFunction"),
+		map[string]any{"requestParameters": map[string]any{"role": role}})
+	out = append(out, Protected{Name: "passrole-lambda", Where: WhereWorkload, Broad: b, Narrow: n})
+	_, n = cloudTrailPattern("aws.lambda", "lambda.amazonaws.com", prefixes("UpdateFunctionConfiguration"),
+		map[string]any{"requestParameters": map[string]any{
+			"role":         role,
+			"functionName": []any{map[string]any{"anything-but": map[string]any{"prefix": NamePrefix}}},
+		}})
+	// No broad pattern: the "functions" kind's broad pattern already sends
+	// every UpdateFunction* call to the self-protection function.
+	out = append(out, Protected{Name: "passrole-lambda-update", Where: WhereWorkload, Narrow: n})
+	b, n = cloudTrailPattern("aws.iam", "iam.amazonaws.com", strs("AddRoleToInstanceProfile"),
+		map[string]any{"requestParameters": map[string]any{"roleName": []any{map[string]any{"prefix": NamePrefix}}}})
+	out = append(out, Protected{Name: "passrole-ec2", Where: WhereUSEast1, Broad: b, Narrow: n})
+	b, n = cloudTrailPattern("aws.ecs", "ecs.amazonaws.com", strs("RegisterTaskDefinition"),
+		map[string]any{"requestParameters": map[string]any{"$or": []any{
+			map[string]any{"taskRoleArn": role}, map[string]any{"executionRoleArn": role},
+		}}})
+	out = append(out, Protected{Name: "passrole-ecs", Where: WhereWorkload, Broad: b, Narrow: n})
 	return out
+}
+
+// Forwarded is what a forwarder sends of a protected kind.
+func (k Protected) Forwarded() guardrail.Pattern {
+	if k.Broad != nil {
+		return k.Broad
+	}
+	return k.Narrow
 }
 
 // CanaryRoleName is the role the delivery canary tags.

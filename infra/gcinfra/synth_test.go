@@ -75,6 +75,7 @@ func testConfig(rules []string) (*deployconfig.File, error) {
 	notices := m["notices"].(map[string]any)
 	notices["slackSecretArn"] = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:gcguard/slack-AbCdEf"
 	notices["chatbot"] = map[string]any{"slackWorkspaceId": "T0123ABCD", "slackChannelId": "C0123ABCD"}
+	m["breakGlassRoleArn"] = "arn:aws:iam::123456789012:role/BreakGlass"
 	m["s3KeyGrants"] = map[string]any{"accounts": []string{"210987654321"}, "servicePrincipals": []string{"logging.s3.amazonaws.com"}}
 	if ex, ok := m["exemptions"].([]any); ok {
 		var keep []any
@@ -149,14 +150,14 @@ func setup(m *testing.M) (int, error) {
 		return 1, err
 	}
 	dist := filepath.Join(tmp, "dist")
-	fns := append(reg.Names(), gcinfra.FnNotify, gcinfra.FnSweep)
+	fns := append(reg.Names(), gcinfra.FnNotify, gcinfra.FnSweep, gcinfra.FnSelfCheck)
 	if err := placeholderDist(dist, fns...); err != nil {
 		return 1, err
 	}
 	out := filepath.Join(tmp, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
 	if _, err := gcinfra.Build(app, gcinfra.Props{
-		Config: fileCfg, Registry: reg, DistDir: dist, Present: map[string]bool{gcinfra.FnSweep: true},
+		Config: fileCfg, Registry: reg, DistDir: dist, Present: map[string]bool{gcinfra.FnSweep: true, gcinfra.FnSelfCheck: true},
 	}); err != nil {
 		return 1, err
 	}

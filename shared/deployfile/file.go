@@ -393,9 +393,8 @@ func (f *File) validate(rules []string, named []string) error {
 		if !logGroupRe.MatchString(f.CloudTrailLogs) {
 			bad("cloudTrailLogGroup", f.CloudTrailLogs, "want the name of the home-region log group the trail delivers to")
 		}
-		if !f.Canary.Disabled {
-			bad("canary.disabled", "false", "the canary proves the us-east-1 forwarder; with iamEventSource "+SourceLogs+" set it to true")
-		}
+		// The IAM canary needs the us-east-1 forwarder and is left out in
+		// this mode; the other regions' S3 canaries still run.
 	default:
 		bad("iamEventSource", f.IAMEventSource, "want "+SourceEventBridge+" or "+SourceLogs)
 	}
