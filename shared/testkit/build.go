@@ -90,7 +90,10 @@ func BootstrapT(t testing.TB, pkg string) string {
 }
 
 func buildShared(key, pkg string) (string, error) {
-	sum := sha256.Sum256([]byte(key))
+	// The module root is part of the key: two checkouts of the repository
+	// (worktrees, CI beside a developer) must never run each other's build.
+	wd, _ := os.Getwd()
+	sum := sha256.Sum256([]byte(moduleRoot(wd) + "\x00" + key))
 	dir := filepath.Join(os.TempDir(), "gcguard-bootstrap", hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -122,6 +125,18 @@ func pruneOld(dir string, age time.Duration) {
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
 			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// moduleRoot is the nearest directory at or above dir holding a go.mod.
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
 		}
 	}
 }
