@@ -291,6 +291,12 @@ func analyzeBucket(doc *Document, opt BucketOptions) *bucketAnalysis {
 			}
 			r.Findings = append(r.Findings, f)
 		}
+		if s.HasSid && strings.HasPrefix(s.Sid, gcguardSidPrefix) {
+			if _, ours := gcguardStatementBase(s, opt); !ours {
+				r.Findings = append(r.Findings, finding.Finding{Statement: i, Sid: s.Sid, Code: BucketKindReservedSid,
+					Reason: "the owner's statement uses gcguard's reserved Sid prefix but is not gcguard's statement: kept as it is (never replaced, dropped or narrowed by gcguard); gcguard's own statement goes under the next free Sid of its slot"})
+			}
+		}
 		if len(sj.unsure) > 0 {
 			r.Unsure = true
 			r.Findings = append(r.Findings, finding.Finding{Statement: i, Sid: s.Sid, Code: KindUnsure,
