@@ -34,11 +34,11 @@ func (d BucketDecision) String() string {
 
 // Request principal kinds.
 const (
-	ReqAnonymous = "anonymous"  // no credentials
-	ReqAWS       = "aws"        // an IAM principal (root, role, session, user)
-	ReqService   = "service"    // an AWS service principal
-	ReqCanonical = "canonical"  // a canonical user (ACL-era log delivery)
-	ReqFederated = "federated"  // a federated principal
+	ReqAnonymous = "anonymous" // no credentials
+	ReqAWS       = "aws"       // an IAM principal (root, role, session, user)
+	ReqService   = "service"   // an AWS service principal
+	ReqCanonical = "canonical" // a canonical user (ACL-era log delivery)
+	ReqFederated = "federated" // a federated principal
 )
 
 // ReqPrincipal is who sends a request.
