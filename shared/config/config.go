@@ -67,6 +67,7 @@ type Config struct {
 	TrustedOrg        string
 	AllowedPrincipals []string
 	KMSKeys           map[string]string // region → key ARN
+	S3Keys            string            // s3Keys: any-customer-managed (default) | gcguard-only
 	AuditTable        string
 	TopicARN          string
 	ExemptionsParam   string
@@ -124,6 +125,7 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		AccessKeyAction: orDefault(getenv(EnvAccessKeyAction), AccessKeyDelete),
 		LeaseDuration:   DefaultLease,
 		HoldDuration:    DefaultHold,
+		S3Keys:          orDefault(getenv(EnvS3Keys), S3KeysAnyCustomerManaged),
 	}
 	var errs []error
 	add := func(field, value string, err error) {
@@ -194,6 +196,9 @@ func (c *Config) Validate() error {
 	}
 	if !accountRe.MatchString(c.Account) {
 		bad(EnvAccount, c.Account, "want the 12-digit id of the account gcguard guards")
+	}
+	if !validS3Keys(c.S3Keys) {
+		bad(EnvS3Keys, c.S3Keys, "want "+S3KeysAnyCustomerManaged+" or "+S3KeysGcguardOnly)
 	}
 	if !strings.HasPrefix(c.Partition, "aws") {
 		bad(EnvPartition, c.Partition, "want aws, aws-cn or aws-us-gov")
@@ -297,6 +302,7 @@ func (c *Config) Env() map[string]string {
 	set(EnvTrustedOrg, c.TrustedOrg)
 	set(EnvAllowedPrincipals, strings.Join(c.AllowedPrincipals, ","))
 	set(EnvKMSKeys, formatMap(c.KMSKeys))
+	set(EnvS3Keys, c.S3Keys)
 	set(EnvAuditTable, c.AuditTable)
 	set(EnvTopicARN, c.TopicARN)
 	set(EnvExemptionsParam, c.ExemptionsParam)
