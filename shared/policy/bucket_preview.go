@@ -55,10 +55,10 @@ func (u upload) label() string {
 		return "with SSE-C"
 	case u.sse == "":
 		return "without encryption headers"
-	case u.key == "":
-		return "with " + u.sse + " and no key id"
 	case u.sse == "AES256":
 		return "with SSE-S3 (AES256)"
+	case u.key == "":
+		return "with " + u.sse + " and no key id"
 	}
 	return "with " + u.sse + " key " + u.key
 }
@@ -204,7 +204,7 @@ func newBucketPreviewSet(opt BucketOptions, docs ...*Document) *bucketPreviewSet
 		{Kind: ReqAWS, Account: foreign, ARN: iamARN(foreign, "role/any"), Type: "AssumedRole", Label: "an arbitrary foreign account", Public: true},
 		{Kind: ReqAWS, Account: own, ARN: iamARN(own, "root"), Type: "Account", Label: "own root", Own: true, OrgID: opt.TrustedOrg},
 		{Kind: ReqAWS, Account: own, ARN: iamARN(own, "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"), Type: "AssumedRole", Label: "own SSO role", Own: true, OrgID: opt.TrustedOrg},
-		{Kind: ReqAWS, Account: own, ARN: iamARN(own, "role/app"), Type: "AssumedRole", Label: "own other role", Own: true, OrgID: opt.TrustedOrg},
+		{Kind: ReqAWS, Account: own, ARN: iamARN(own, "role/gcguard-preview-other-role"), Type: "AssumedRole", Label: "own other role", Own: true, OrgID: opt.TrustedOrg},
 		{Kind: ReqAWS, Account: own, ARN: iamARN(own, "user/someone"), Type: "User", Label: "own IAM user", Own: true, OrgID: opt.TrustedOrg},
 		{Kind: ReqAWS, Account: member, ARN: iamARN(member, "role/any"), Type: "AssumedRole", OrgID: org, Label: "an organization member"},
 	}
