@@ -67,7 +67,7 @@ type Config struct {
 	TrustedOrg        string
 	AllowedPrincipals []string
 	KMSKeys           map[string]string // region → key ARN
-	S3Keys            string            // s3Keys: any-customer-managed (default) | gcguard-only
+	S3Keys            string            // s3Keys: any-customer-managed ("" or default) | gcguard-only
 	AuditTable        string
 	TopicARN          string
 	ExemptionsParam   string
@@ -125,7 +125,7 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		AccessKeyAction: orDefault(getenv(EnvAccessKeyAction), AccessKeyDelete),
 		LeaseDuration:   DefaultLease,
 		HoldDuration:    DefaultHold,
-		S3Keys:          orDefault(getenv(EnvS3Keys), S3KeysAnyCustomerManaged),
+		S3Keys:          strings.TrimSpace(getenv(EnvS3Keys)), // "" = any-customer-managed
 	}
 	var errs []error
 	add := func(field, value string, err error) {
