@@ -260,6 +260,13 @@ func (b *bucketPlanner) planEncryption(key string, logDelivery bool) {
 		return
 	}
 	b.violate(code, strings.Join(problems, "; "))
+	if k := b.st.Key; k != nil && k.Error == "AccessDeniedException" {
+		// An own key gcguard may not describe may well be compliant:
+		// never swap it unverified.
+		b.held = append(b.held, "encryption: key "+k.ARN+" cannot be checked (its key policy does not let gcguard call kms:DescribeKey): reported, not replaced")
+		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
+		return
+	}
 	if logDelivery {
 		b.held = append(b.held, "encryption: log-delivery bucket: its default encryption is kept, since delivery services need it (ALB/NLB access logs and S3 server access logs accept only SSE-S3)")
 		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
