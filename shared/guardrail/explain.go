@@ -161,6 +161,14 @@ func explainByPlan(rule Rule, ev *cloudtrail.Event, t Target, st State, live str
 	if codes == nil {
 		codes = []finding.Code{}
 	}
+	found := ""
+	if !p.Empty() && len(p.Findings) > 0 {
+		var fs []string
+		for _, f := range p.Findings {
+			fs = append(fs, f.String())
+		}
+		found = " (found: " + strings.Join(fs, "; ") + ")"
+	}
 	switch {
 	case p.Empty():
 		why := "compliant: the rule's plan over the state the event implies finds nothing to change"
@@ -173,9 +181,9 @@ func explainByPlan(rule Rule, ev *cloudtrail.Event, t Target, st State, live str
 		}
 		return false, codes, why + suffix
 	case p.ReportOnly != "":
-		return true, codes, "reported, not changed: " + p.ReportOnly + suffix
+		return true, codes, "reported, not changed: " + p.ReportOnly + found + suffix
 	}
-	return true, codes, "gcguard would " + strings.ReplaceAll(strings.Join(p.Actions, "; "), ":;", ":") + suffix
+	return true, codes, "gcguard would " + strings.ReplaceAll(strings.Join(p.Actions, "; "), ":;", ":") + found + suffix
 }
 
 // KnownRules are the names configuration may use: every rule of the product

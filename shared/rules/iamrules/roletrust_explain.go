@@ -27,6 +27,6 @@ func (*RoleTrust) EventState(ev *cloudtrail.Event, t guardrail.Target, cfg *conf
 	if err != nil {
 		return nil, "", fmt.Errorf("role %s: %w", t.Role, err)
 	}
-	live := fmt.Sprintf("gcguard re-reads role %s's live trust policy and the account's size quota (here IAM's default, %d bytes) before changing anything, and leaves alone roles it never touches (service-linked, CDK bootstrap)", t.Role, DefaultTrustPolicyQuota)
+	live := fmt.Sprintf("the live policy decides: gcguard re-reads role %s's live trust policy and the account's size quota (here IAM's default, %d bytes) before changing anything, and leaves alone roles it never touches (service-linked, CDK bootstrap)", t.Role, DefaultTrustPolicyQuota)
 	return &RoleTrustState{RoleARN: t.ARN, Path: ev.Param("path"), Document: doc, Quota: DefaultTrustPolicyQuota}, live, nil
 }
