@@ -319,3 +319,39 @@ func FuzzBucketPreview(f *testing.F) {
 		})
 	})
 }
+
+// #8: a log-delivery bucket gets the TLS Deny and loses public grants, but
+// no upload Deny; CloudTrail and Config delivery count as log delivery.
+func TestBucketLogDeliveryScope(t *testing.T) {
+	pub := `{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + bucketObj + `"}`
+	for _, c := range []struct{ name, stmt string }{
+		{"CloudTrail", `{"Sid":"Trail","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::gcguard-test-bucket/AWSLogs/111111111111/*","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111","s3:x-amz-acl":"bucket-owner-full-control"}}}`},
+		{"Config", `{"Sid":"Config","Effect":"Allow","Principal":{"Service":"config.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::gcguard-test-bucket/AWSLogs/111111111111/Config/*","Condition":{"StringEquals":{"AWS:SourceAccount":"111111111111"}}}`},
+		{"S3 server access logs", `{"Sid":"S3Logs","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::gcguard-test-bucket/logs/*"}`},
+		{"ALB account", `{"Sid":"ALB","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::582318560864:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::gcguard-test-bucket/AWSLogs/*"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := mustParse(t, `{"Version":"2012-10-17","Statement":[`+c.stmt+`,`+pub+`]}`)
+			r := AnalyzeBucket(doc, bucketOpt)
+			if !r.LogDelivery || !r.Public {
+				t.Fatalf("report: log=%v public=%v %v", r.LogDelivery, r.Public, r.Findings)
+			}
+			p, err := PlanBucketPolicy(doc, bucketOpt)
+			if err != nil || !p.Changed || p.ReportOnly {
+				t.Fatalf("plan: %+v %v", p, err)
+			}
+			out := mustParse(t, string(p.Document))
+			var sids []string
+			for _, s := range out.Statements {
+				sids = append(sids, s.Sid)
+			}
+			if want := []string{doc.Statements[0].Sid, SidDenyInsecureTransport}; strings.Join(sids, ",") != strings.Join(want, ",") {
+				t.Errorf("sids %v, want %v", sids, want)
+			}
+			if !strings.Contains(strings.Join(p.Held, ";"), "log-delivery") {
+				t.Errorf("held %v", p.Held)
+			}
+			checkBucketPlan(t, doc, bucketOpt, p, err)
+		})
+	}
+}
