@@ -49,7 +49,13 @@ func PlanBucketPolicy(doc *Document, opt BucketOptions) (BucketPlan, error) {
 	if err != nil {
 		return plan, err
 	}
-	if min := Minify(m.out); len(m.changes) > 0 && len(min) > BucketPolicyMaxBytes {
+	if len(m.changes) == 0 {
+		// Nothing to write, nothing to prove: a compliant policy (every
+		// sweep's common case) is not previewed.
+		plan.Findings = append(plan.Findings, m.findings...)
+		return plan, nil
+	}
+	if min := Minify(m.out); len(min) > BucketPolicyMaxBytes {
 		// Checked before the preview, whose cost grows with the policy.
 		plan.Changes = append(plan.Changes, m.changes...)
 		plan.Findings = append(plan.Findings, m.findings...)
