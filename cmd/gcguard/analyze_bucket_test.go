@@ -120,3 +120,63 @@ func TestAnalyzeBucketBadInput(t *testing.T) {
 		})
 	}
 }
+
+// --plan adds the plan beside the unchanged analysis fields.
+func TestAnalyzeBucketPlan(t *testing.T) {
+	acct := []string{"--account", "111111111111", "--bucket", "gcguard-test-bucket", "--plan", "--kms-key", "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+	for _, tc := range []struct {
+		file, action string
+		loses        string
+	}{
+		{"public_website_with_others.json", "rewrite", "anonymous"},
+		{"compliant_after_merge.json", "none", ""},
+		{"unsure_unknown_operator.json", "report", ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			code, stdout, stderr := runBucket(t, append(acct, filepath.Join(bucketPolicyDir, tc.file))...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"public", "external_accounts", "org_wide", "unsure", "findings", "denies_insecure_transport", "plan"} {
+				if _, ok := got[k]; !ok {
+					t.Errorf("output lacks %q", k)
+				}
+			}
+			var plan struct {
+				Action  string          `json:"action"`
+				Reason  string          `json:"reason"`
+				After   json.RawMessage `json:"after"`
+				Preview struct{ Loses, Keeps, Gains []string }
+			}
+			if err := json.Unmarshal(got["plan"], &plan); err != nil {
+				t.Fatal(err)
+			}
+			if plan.Action != tc.action || plan.Reason == "" {
+				t.Errorf("plan %+v, want action %s", plan, tc.action)
+			}
+			if (tc.action == "rewrite") != (string(plan.After) != "null") {
+				t.Errorf("after = %s for action %s", plan.After, plan.Action)
+			}
+			if tc.action == "rewrite" {
+				if _, err := policy.Parse(plan.After); err != nil {
+					t.Errorf("after is not a policy: %v", err)
+				}
+			}
+			if tc.loses != "" && !strings.Contains(strings.Join(plan.Preview.Loses, ";"), tc.loses) {
+				t.Errorf("loses %v, want %q", plan.Preview.Loses, tc.loses)
+			}
+			if plan.Preview.Gains == nil || len(plan.Preview.Gains) != 0 {
+				t.Errorf("gains %v", plan.Preview.Gains)
+			}
+		})
+	}
+	// Without --plan the output has no plan member.
+	_, stdout, _ := runBucket(t, "--account", "111111111111", "--bucket", "gcguard-test-bucket", filepath.Join(bucketPolicyDir, "public_website_with_others.json"))
+	if strings.Contains(stdout, `"plan"`) {
+		t.Errorf("plan printed without --plan")
+	}
+}

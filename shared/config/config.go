@@ -75,6 +75,7 @@ type Config struct {
 	TrustedOrg        string
 	AllowedPrincipals []string
 	KMSKeys           map[string]string // region → key ARN
+	S3Keys            string            // s3Keys: any-customer-managed ("" or default) | gcguard-only
 	AuditTable        string
 	TopicARN          string
 	ExemptionsParam   string
@@ -143,6 +144,7 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		HoldDuration:    DefaultHold,
 		MacKeyARN:       strings.TrimSpace(getenv(EnvMacKeyARN)),
 		HoldMax:         DefaultHoldMax,
+		S3Keys:          strings.TrimSpace(getenv(EnvS3Keys)), // "" = any-customer-managed
 	}
 	var errs []error
 	add := func(field, value string, err error) {
@@ -229,6 +231,9 @@ func (c *Config) Validate() error {
 	}
 	if !accountRe.MatchString(c.Account) {
 		bad(EnvAccount, c.Account, "want the 12-digit id of the account gcguard guards")
+	}
+	if !validS3Keys(c.S3Keys) {
+		bad(EnvS3Keys, c.S3Keys, "want "+S3KeysAnyCustomerManaged+" or "+S3KeysGcguardOnly)
 	}
 	if !strings.HasPrefix(c.Partition, "aws") {
 		bad(EnvPartition, c.Partition, "want aws, aws-cn or aws-us-gov")
@@ -341,6 +346,7 @@ func (c *Config) Env() map[string]string {
 	set(EnvTrustedOrg, c.TrustedOrg)
 	set(EnvAllowedPrincipals, strings.Join(c.AllowedPrincipals, ","))
 	set(EnvKMSKeys, formatMap(c.KMSKeys))
+	set(EnvS3Keys, c.S3Keys)
 	set(EnvAuditTable, c.AuditTable)
 	set(EnvTopicARN, c.TopicARN)
 	set(EnvExemptionsParam, c.ExemptionsParam)

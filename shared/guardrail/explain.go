@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 	"github.com/gcguard/gcguard/shared/config"
@@ -15,6 +17,15 @@ import (
 // alone, for `gcguard explain`.
 type Explainer interface {
 	Explain(ev *cloudtrail.Event, t Target, cfg *config.Config) Explanation
+}
+
+// EventStater is implemented by rules whose own Plan can run over the state
+// an event implies, so `gcguard explain` takes the rule's one decision path
+// rather than a second judgement. live says what the event leaves to live
+// state ("" when it says it all); a nil state means the event does not
+// imply one, and explain falls back to Explainer.
+type EventStater interface {
+	EventState(ev *cloudtrail.Event, t Target, cfg *config.Config) (st State, live string, err error)
 }
 
 // Explanation is a rule's judgement of one event, without live state.
@@ -105,6 +116,15 @@ func Explain(reg *Registry, ev *cloudtrail.Event, cfg *config.Config) Verdict {
 		v.Reason = "malformed event: " + err.Error()
 		return v
 	}
+	if es, ok := rule.(EventStater); ok {
+		if st, live, err := es.EventState(ev, t, cfg); err != nil || st != nil {
+			v.Act, v.Violations, v.Reason = explainByPlan(rule, ev, t, st, live, err, cfg)
+			if mode := cfg.Mode(def.Spec.Name, def.Spec.DefaultMode); v.Act && mode == config.Notify {
+				v.Reason += " (rule is in notify mode: it reports, changes nothing)"
+			}
+			return v
+		}
+	}
 	ex, ok := rule.(Explainer)
 	if !ok {
 		v.Act = true
@@ -120,6 +140,50 @@ func Explain(reg *Registry, ev *cloudtrail.Event, cfg *config.Config) Verdict {
 		v.Reason += " (rule is in notify mode: it reports, changes nothing)"
 	}
 	return v
+}
+
+// explainByPlan runs the rule's Plan over the state the event implies and
+// words the plan: what it would write, what it reports, or why it is
+// compliant.
+func explainByPlan(rule Rule, ev *cloudtrail.Event, t Target, st State, live string, stErr error, cfg *config.Config) (bool, []finding.Code, string) {
+	suffix := ""
+	if live != "" {
+		suffix = "; " + live
+	}
+	if stErr != nil {
+		return true, []finding.Code{}, "the event's state cannot be read (" + stErr.Error() + ")" + suffix
+	}
+	p, err := rule.Plan(PlanInput{Event: ev, Target: t, State: st, Config: cfg, Now: time.Now()})
+	if err != nil {
+		return true, []finding.Code{}, "the rule cannot plan the state the event implies: " + err.Error() + suffix
+	}
+	codes := p.Violations
+	if codes == nil {
+		codes = []finding.Code{}
+	}
+	found := ""
+	if !p.Empty() && len(p.Findings) > 0 {
+		var fs []string
+		for _, f := range p.Findings {
+			fs = append(fs, f.String())
+		}
+		found = " (found: " + strings.Join(fs, "; ") + ")"
+	}
+	switch {
+	case p.Empty():
+		why := "compliant: the rule's plan over the state the event implies finds nothing to change"
+		if len(p.Findings) > 0 {
+			var notes []string
+			for _, f := range p.Findings {
+				notes = append(notes, f.Reason)
+			}
+			why += " (noted, not a violation: " + strings.Join(notes, "; ") + ")"
+		}
+		return false, codes, why + suffix
+	case p.ReportOnly != "":
+		return true, codes, "reported, not changed: " + p.ReportOnly + found + suffix
+	}
+	return true, codes, "gcguard would " + strings.ReplaceAll(strings.Join(p.Actions, "; "), ":;", ":") + found + suffix
 }
 
 // KnownRules are the names configuration may use: every rule of the product

@@ -70,7 +70,7 @@ func NewEngine(cfg *config.Config, awsCfg aws.Config, reg *Registry, ruleNames .
 	}
 	eng.Audit = &audit.Store{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.AuditTable, MAC: mac, HoldMax: cfg.HoldMax, OnInvalid: eng.Alarm}
 	if cfg.TopicARN != "" {
-		eng.Notifier = &notify.Publisher{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN, Language: cfg.Language, Mask: cfg.MaskActor}
+		eng.Notifier = &notify.Publisher{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.TopicARN, Language: cfg.Language, Mask: cfg.MaskActor, Deployment: notify.DeploymentFrom(cfg)}
 	}
 	if cfg.ExemptionsParam != "" {
 		eng.Exemptions = &ParameterExemptions{SSM: ssm.NewFromConfig(awsCfg), Name: cfg.ExemptionsParam, Rules: KnownRules(reg), TTL: time.Minute, MAC: mac, OnInvalid: eng.Alarm}

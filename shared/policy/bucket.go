@@ -14,9 +14,11 @@ import (
 // form they write, which is the smallest the policy can be sent as.
 const BucketPolicyMaxBytes = 20 * 1024
 
-// gcguard's fixed-Sid statements in a bucket policy. A second run finds
-// them by Sid and writes nothing; a statement under one of these Sids is
-// gcguard's and is replaced when its content differs.
+// gcguard's fixed-Sid statements in a bucket policy. A statement under one
+// of these Sids is gcguard's only when it is exactly one of gcguard's
+// versions of it (see isGcguardStatement); anything else under such a Sid is
+// the owner's, reported and never replaced, and gcguard's own statement
+// then goes under the next free Sid of its slot (GcguardDenySSEC2, …).
 const (
 	SidDenyInsecureTransport = "GcguardDenyInsecureTransport"
 	SidDenyNonKMSEncryption  = "GcguardDenyNonKMSEncryption"
@@ -33,9 +35,16 @@ const (
 // gcguardBucketSids are every Sid gcguard writes into bucket policies.
 var gcguardBucketSids = []string{SidDenyInsecureTransport, SidDenyNonKMSEncryption, SidDenyKMSWithoutKeyID, SidDenyOtherKMSKey, SidDenyCustomerKeys}
 
-// IsGcguardBucketSid reports whether a Sid is one of gcguard's bucket-policy
-// statements (the rule and notices use it to tell gcguard's from the owner's).
+// IsGcguardBucketSid reports whether a Sid is one of gcguard's base Sids.
+// A Sid alone does not make a statement gcguard's: IsGcguardBucketStatement.
 func IsGcguardBucketSid(sid string) bool { return slices.Contains(gcguardBucketSids, sid) }
+
+// IsGcguardBucketStatement reports whether s is exactly one of gcguard's
+// statements (any version gcguard writes) for the bucket of opt.
+func IsGcguardBucketStatement(s *Statement, opt BucketOptions) bool {
+	_, ok := gcguardStatementBase(s, opt.withDefaults())
+	return ok
+}
 
 // BucketOptions describe the bucket a policy belongs to.
 type BucketOptions struct {
@@ -45,7 +54,12 @@ type BucketOptions struct {
 	Partition string // default "aws"
 	// KMSKeyARN is the bucket region's allowed customer-managed key; uploads
 	// naming another key are denied. "" leaves that statement out.
-	KMSKeyARN       string
+	KMSKeyARN string
+	// BucketKeyARN is the bucket's own compliant customer-managed key (same
+	// account and region, enabled; the rule checks with kms:DescribeKey).
+	// When set, it is kept and the "other key" Deny names it instead of
+	// KMSKeyARN.
+	BucketKeyARN    string
 	TrustedAccounts []string
 	TrustedOrg      string
 }
@@ -86,6 +100,12 @@ type BucketPlan struct {
 	Changes    []string          `json:"changes"`
 	ReportOnly bool              `json:"report_only"`
 	Reason     string            `json:"reason,omitempty"` // why ReportOnly
+	// Held says what the merge leaves out and why (the upload Denies of a
+	// log-delivery bucket, or of one whose owner's Denies would leave no
+	// permitted upload), while the rest is still written.
+	Held []string `json:"held,omitempty"`
+	// Preview is what the rewrite (or the refused rewrite) does to access.
+	Preview BucketPreview `json:"preview"`
 }
 
 // AnalyzeBucket judges a bucket policy; doc nil means the bucket has none.
@@ -148,9 +168,9 @@ func GcguardBucketStatements(opt BucketOptions) []*Statement {
 			Condition: cond(block("Null", entry(condSSE, "false"), entry(condSSEKMSKeyID, "true"))),
 		},
 	}
-	if opt.KMSKeyARN != "" {
-		allowed := []string{opt.KMSKeyARN}
-		if _, _, _, _, res, ok := arnParts(opt.KMSKeyARN); ok {
+	if key := opt.uploadKey(); key != "" {
+		allowed := []string{key}
+		if _, _, _, _, res, ok := arnParts(key); ok {
 			if id, ok := strings.CutPrefix(res, "key/"); ok && id != "" {
 				// The header may name the key by ARN or by key ID (a UUID,
 				// which no other account can choose).
@@ -176,6 +196,21 @@ func GcguardBucketStatements(opt BucketOptions) []*Statement {
 	return out
 }
 
+// uploadKey is the key uploads may name: the bucket's own compliant key,
+// else the configured one.
+func (o BucketOptions) uploadKey() string {
+	if o.BucketKeyARN != "" {
+		return o.BucketKeyARN
+	}
+	return o.KMSKeyARN
+}
+
+// isUploadDenySid reports whether a gcguard Sid is one of its upload Denies
+// (everything but the TLS Deny).
+func isUploadDenySid(sid string) bool {
+	return sid != SidDenyInsecureTransport && slices.Contains(gcguardBucketSids, sid)
+}
+
 // Validate reports what is wrong with the options, if anything.
 func (o BucketOptions) Validate() error { return validateBucketOptions(o.withDefaults()) }
 
@@ -186,10 +221,13 @@ func validateBucketOptions(opt BucketOptions) error {
 	if opt.Bucket == "" || strings.ContainsAny(opt.Bucket, "/*?:\" ") {
 		return fmt.Errorf("BucketOptions.Bucket %q is not a bucket name", opt.Bucket)
 	}
-	if opt.KMSKeyARN != "" {
-		_, svc, _, acct, res, ok := arnParts(opt.KMSKeyARN)
+	for name, k := range map[string]string{"KMSKeyARN": opt.KMSKeyARN, "BucketKeyARN": opt.BucketKeyARN} {
+		if k == "" {
+			continue
+		}
+		_, svc, _, acct, res, ok := arnParts(k)
 		if !ok || svc != "kms" || !isAccountID(acct) || !strings.HasPrefix(res, "key/") || len(res) == len("key/") {
-			return fmt.Errorf("BucketOptions.KMSKeyARN %q is not a KMS key ARN (arn:…:kms:region:account:key/id)", opt.KMSKeyARN)
+			return fmt.Errorf("BucketOptions.%s %q is not a KMS key ARN (arn:…:kms:region:account:key/id)", name, k)
 		}
 	}
 	return nil

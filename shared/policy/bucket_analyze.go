@@ -46,14 +46,23 @@ type bucketAnalysis struct {
 	report BucketReport
 }
 
-// Log-delivery principals (DESIGN §2: report-only class). ALB/NLB access
-// logs accept only SSE-S3; S3 server access logs need an SSE-S3 target.
+// Log-delivery principals (DESIGN §2: their buckets keep their default
+// encryption and get no upload Denies; BPA, public removal and the TLS Deny
+// still apply). ALB/NLB access logs accept only SSE-S3; S3 server access
+// logs need an SSE-S3 target; CloudTrail and Config write with their own
+// encryption settings.
 var logDeliveryServices = map[string]bool{
 	"logging.s3.amazonaws.com":                       true, // S3 server access logs
 	"delivery.logs.amazonaws.com":                    true, // CloudFront v2, VPC flow logs, WAF…
 	"logdelivery.elasticloadbalancing.amazonaws.com": true, // ELB in newer regions
 	"elasticloadbalancing.amazonaws.com":             true,
+	"cloudtrail.amazonaws.com":                       true, // CloudTrail trail delivery
+	"config.amazonaws.com":                           true, // AWS Config delivery channel
 }
+
+// sourceScopedDelivery are delivery services whose grants AWS documents
+// with aws:SourceArn/aws:SourceAccount (CloudTrail, Config).
+var sourceScopedDelivery = map[string]bool{"cloudtrail.amazonaws.com": true, "config.amazonaws.com": true}
 
 // elbAccounts are the Elastic Load Balancing accounts that write access
 // logs, per region (the ELB user guide's table). They are AWS's, so they
@@ -268,6 +277,9 @@ func analyzeBucket(doc *Document, opt BucketOptions) *bucketAnalysis {
 		sj := &a.stmts[i]
 		for _, p := range sj.principals {
 			f := finding.Finding{Statement: i, Sid: s.Sid, Principal: p.value}
+			if p.logDelivery && p.unsure == "" && !p.public {
+				r.LogDelivery = true
+			}
 			switch {
 			case p.unsure != "":
 				r.Unsure = true
@@ -275,8 +287,7 @@ func analyzeBucket(doc *Document, opt BucketOptions) *bucketAnalysis {
 			case p.public:
 				r.Public = true
 				f.Code, f.Reason = string(finding.BucketPublic), KindPublic+": "+p.reason
-			case p.logDelivery:
-				r.LogDelivery = true
+			case p.logDelivery && len(p.accounts) == 0 && !p.noSource:
 				f.Code, f.Reason = BucketKindLogDelivery, p.reason
 			case len(p.accounts) > 0:
 				r.ExternalAccounts = append(r.ExternalAccounts, p.accounts...)
@@ -290,6 +301,12 @@ func analyzeBucket(doc *Document, opt BucketOptions) *bucketAnalysis {
 				continue
 			}
 			r.Findings = append(r.Findings, f)
+		}
+		if s.HasSid && strings.HasPrefix(s.Sid, gcguardSidPrefix) {
+			if _, ours := gcguardStatementBase(s, opt); !ours {
+				r.Findings = append(r.Findings, finding.Finding{Statement: i, Sid: s.Sid, Code: BucketKindReservedSid,
+					Reason: "the owner's statement uses gcguard's reserved Sid prefix but is not gcguard's statement: kept as it is (never replaced, dropped or narrowed by gcguard); gcguard's own statement goes under the next free Sid of its slot"})
+			}
 		}
 		if len(sj.unsure) > 0 {
 			r.Unsure = true
@@ -448,7 +465,11 @@ func (a *bucketAnalysis) judge(typ, v string, rs restrictions) bucketPrincipal {
 		if logDeliveryServices[strings.ToLower(v)] {
 			p.logDelivery = true
 			p.reason = "log-delivery service principal " + v
-			return p
+			if !sourceScopedDelivery[strings.ToLower(v)] {
+				return p
+			}
+			// CloudTrail and Config act for any account that names the
+			// bucket: their source conditions are still judged.
 		}
 		if !rs.source {
 			p.noSource = true

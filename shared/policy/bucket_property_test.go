@@ -38,10 +38,19 @@ func checkBucketDocument(t *testing.T, raw []byte) {
 	if err != nil {
 		t.Fatalf("plan: %v\ninput: %s", err, Minify(doc))
 	}
-	if (r.Unsure || r.LogDelivery) && (p.Changed || !p.ReportOnly) {
-		t.Errorf("an unsure or log-delivery policy is not report-only: %+v", p)
+	if r.Unsure && (p.Changed || !p.ReportOnly) {
+		t.Errorf("an unsure policy is not report-only: %+v", p)
 	}
-	if !r.Unsure && !r.LogDelivery && !p.Changed && !p.ReportOnly && (r.Public || !r.DeniesInsecureTransport) {
+	if r.LogDelivery && p.Changed {
+		// Log delivery: TLS Deny and public removal only, no upload Denies.
+		out, _ := Parse(p.Document)
+		for _, s := range out.Statements {
+			if base, ok := gcguardStatementBase(s, bucketOpt); ok && isUploadDenySid(base) {
+				t.Errorf("a log-delivery bucket got gcguard's upload Deny %s", s.Sid)
+			}
+		}
+	}
+	if !r.Unsure && !p.Changed && !p.ReportOnly && (r.Public || !r.DeniesInsecureTransport) {
 		t.Errorf("plan leaves a public or TLS-less policy unchanged without saying why: %v", r.Findings)
 	}
 	checkBucketPlan(t, doc, bucketOpt, p, nil)

@@ -247,3 +247,69 @@ func validateCondition(c *Condition) []string {
 	}
 	return errs
 }
+
+// ValidateBucket checks doc against the bucket-policy grammar S3 enforces
+// and moto does not, so gcguard never writes a policy S3 would reject: a
+// Principal or NotPrincipal in every statement and no orphaned unique ID
+// (AROA…/AIDA…: "Invalid principal in policy"), Action and Resource (or
+// their Not forms), unique Sids, known operators and the size limit.
+func ValidateBucket(doc []byte) error {
+	d, err := Parse(doc)
+	if err != nil {
+		return fmt.Errorf("validate bucket policy: %w", err)
+	}
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if n := len(Minify(d)); n > BucketPolicyMaxBytes {
+		add("%d bytes minified, over S3's limit of %d", n, BucketPolicyMaxBytes)
+	}
+	if d.HasVersion && d.Version != Version2012 && d.Version != Version2008 {
+		add("Version %q is neither %s nor %s", d.Version, Version2012, Version2008)
+	}
+	if len(d.Statements) == 0 {
+		add("Statement is missing or empty")
+	}
+	sids := map[string]bool{}
+	for i, s := range d.Statements {
+		if s.HasSid && s.Sid != "" {
+			if sids[s.Sid] {
+				add("statement %d: Sid %q is not unique", i, s.Sid)
+			}
+			sids[s.Sid] = true
+		}
+		if s.Effect != "Allow" && s.Effect != "Deny" {
+			add("statement %d: Effect must be Allow or Deny, got %q", i, s.Effect)
+		}
+		if (s.Principal == nil) == (s.NotPrincipal == nil) {
+			add("statement %d: needs exactly one of Principal and NotPrincipal", i)
+		}
+		for _, p := range []*Principal{s.Principal, s.NotPrincipal} {
+			if p == nil {
+				continue
+			}
+			if !p.Wildcard && len(p.Entries) == 0 {
+				add("statement %d: empty principal", i)
+			}
+			for _, v := range p.Values("AWS") {
+				if isUniqueID(v) {
+					add("statement %d: principal %s is a unique ID (a deleted principal): S3 rejects it as an invalid principal", i, v)
+				}
+			}
+		}
+		if (s.Action == nil) == (s.NotAction == nil) {
+			add("statement %d: needs exactly one of Action and NotAction", i)
+		}
+		if (s.Resource == nil) == (s.NotResource == nil) {
+			add("statement %d: needs exactly one of Resource and NotResource", i)
+		}
+		if s.Condition != nil {
+			for _, e := range validateCondition(s.Condition) {
+				add("statement %d: %s", i, e)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("validate bucket policy: %w", errors.Join(errs...))
+	}
+	return nil
+}

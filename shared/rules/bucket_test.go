@@ -248,7 +248,7 @@ func TestBucketScenarios(t *testing.T) {
 			}
 		},
 	}, {
-		name: "a log-delivery bucket is reported, never written",
+		name: "a log-delivery bucket keeps its encryption and gets no upload Denies; BPA and the TLS Deny still apply",
 		setup: func(t *testing.T, w *bucketWorld) {
 			w.createBucket(t, fixtureBucket, tokyo)
 			w.putEncryption(t, fixtureBucket, tokyo, types.ServerSideEncryptionAes256, "", false)
@@ -258,11 +258,19 @@ func TestBucketScenarios(t *testing.T) {
 		},
 		events: []string{"s3/delete-bucket-encryption.json"},
 		check: func(t *testing.T, w *bucketWorld) {
-			if m := w.proxy.Mutating("s3"); len(m) != 0 {
-				t.Fatalf("log-delivery bucket written: %s", calls(m))
+			m := calls(w.proxy.Mutating("s3"))
+			if strings.Contains(m, "PutBucketEncryption") {
+				t.Fatalf("log-delivery bucket's encryption written: %s", m)
+			}
+			v := w.view(t, fixtureBucket, tokyo)
+			if v.Algorithm != "AES256" || !v.allOn() {
+				t.Fatalf("view: %+v", v)
+			}
+			if got := sids(t, v.Policy); !slices.Equal(got, []string{"ALBLogs", policy.SidDenyInsecureTransport}) {
+				t.Fatalf("policy sids %v, want the owner's and the TLS Deny only", got)
 			}
 			n := w.notices(t, 1)[0]
-			if n.Outcome != finding.WouldFix || !strings.Contains(n.Reason, "log-delivery") {
+			if n.Outcome != finding.Fixed || !strings.Contains(n.After, "log-delivery") {
 				t.Fatalf("notice: %+v", n)
 			}
 		},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 	"github.com/gcguard/gcguard/shared/config"
@@ -39,6 +40,14 @@ type BucketAPI interface {
 
 var _ BucketAPI = (*s3.Client)(nil)
 
+// KeyAPI is the part of the KMS client the bucket rule uses: whether the
+// bucket's own default-encryption key is an enabled customer-managed key.
+type KeyAPI interface {
+	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+}
+
+var _ KeyAPI = (*kms.Client)(nil)
+
 // BucketSpec: every bucket gets SSE-KMS with the region's key (SSE-C
 // blocked), gcguard's Deny statements merged into its policy, no public
 // grants, ACLs disabled and Block Public Access on.
@@ -66,6 +75,9 @@ var BucketSpec = guardrail.Spec{
 			"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls",
 			"s3:GetBucketAcl", "s3:PutBucketAcl",
 		}, Resources: []string{"arn:${Partition}:s3:::*"}},
+		// Whether a bucket's own default-encryption key is an enabled
+		// customer-managed key of this account (s3Keys any-customer-managed).
+		{Actions: []string{"kms:DescribeKey"}, Resources: []string{"arn:${Partition}:kms:*:${Account}:key/*"}},
 		// CDK staging-bucket evidence and the sweep's bucket list; neither
 		// DescribeStackResources nor ListAllMyBuckets takes a resource.
 		{Actions: []string{"cloudformation:DescribeStackResources", "s3:ListAllMyBuckets"}, Resources: []string{"*"}},
@@ -84,8 +96,10 @@ const KindBucket = "bucket"
 // Bucket is the bucket rule. Clients are per region: a bucket is only
 // served by its own region's endpoint.
 type Bucket struct {
-	S3     func(region string) BucketAPI
-	CFN    func(region string) guardrail.CloudFormationAPI
+	S3  func(region string) BucketAPI
+	CFN func(region string) guardrail.CloudFormationAPI
+	// KMS describes the bucket's own key; nil: no key but gcguard's counts.
+	KMS    func(region string) KeyAPI
 	Config *config.Config
 }
 
@@ -99,7 +113,14 @@ func NewBucket(cfg aws.Config, c *config.Config) *Bucket {
 			}
 		})
 	})
-	return &Bucket{S3: s3s.get, CFN: cfns.get, Config: c}
+	kmss := newPerRegion(func(region string) KeyAPI {
+		return kms.NewFromConfig(cfg, func(o *kms.Options) {
+			if region != "" {
+				o.Region = region
+			}
+		})
+	})
+	return &Bucket{S3: s3s.get, CFN: cfns.get, KMS: kmss.get, Config: c}
 }
 
 // Spec implements guardrail.Rule.

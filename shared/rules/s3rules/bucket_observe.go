@@ -3,9 +3,11 @@ package s3rules
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/gcguard/gcguard/shared/awsapi"
@@ -24,9 +26,22 @@ type BucketState struct {
 	PublicAccessBlock PublicAccessBlock `json:"public_access_block"`
 	Ownership         BucketOwnership   `json:"ownership"`
 	ACL               BucketACL         `json:"acl"`
+	// Key is what KMS says about the default-encryption key when it is not
+	// gcguard's (nil: not asked).
+	Key *KeyFacts `json:"key,omitempty"`
 	// CDKStaging names the CloudFormation evidence that this is the CDK
 	// bootstrap staging bucket ("CDKToolkit/StagingBucket"), "" otherwise.
 	CDKStaging string `json:"cdk_staging,omitempty"`
+}
+
+// KeyFacts is kms:DescribeKey's answer on the bucket's default key.
+type KeyFacts struct {
+	ARN     string `json:"arn,omitempty"`
+	Manager string `json:"manager,omitempty"` // CUSTOMER or AWS
+	State   string `json:"state,omitempty"`   // Enabled, Disabled, PendingDeletion…
+	// Error says why the key could not be described (not found, access
+	// denied): such a key is not compliant.
+	Error string `json:"error,omitempty"`
 }
 
 // BucketEncryption is the default-encryption configuration. Present false:
@@ -132,6 +147,10 @@ func (r *Bucket) Observe(ctx context.Context, t guardrail.Target) (guardrail.Sta
 		st.Encryption = encryptionFromSDK(enc.ServerSideEncryptionConfiguration)
 	}
 
+	if st.Key, err = r.describeKey(ctx, st); err != nil {
+		return nil, err
+	}
+
 	pol, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b, ExpectedBucketOwner: owner})
 	switch {
 	case awsapi.Code(err) == codeNoPolicy:
@@ -167,6 +186,47 @@ func (r *Bucket) Observe(ctx context.Context, t guardrail.Target) (guardrail.Sta
 	}
 	st.ACL = aclFromSDK(acl.Owner, acl.Grants)
 	return st, nil
+}
+
+// describeKey asks KMS about the bucket's default-encryption key when it is
+// a KMS key other than gcguard's and owners' keys may be kept. A key of
+// another account is not asked about: it is never compliant.
+func (r *Bucket) describeKey(ctx context.Context, st *BucketState) (*KeyFacts, error) {
+	if r.KMS == nil || !r.Config.KeepCustomerManagedKeys() || !st.Encryption.Present || len(st.Encryption.Rules) == 0 {
+		return nil, nil
+	}
+	rule := st.Encryption.Rules[0]
+	if (rule.Algorithm != algKMS && rule.Algorithm != algKMSDSSE) || rule.KMSKeyID == "" || sameKey(rule.KMSKeyID, r.Config.KMSKeys[st.Region]) {
+		return nil, nil
+	}
+	if strings.HasPrefix(rule.KMSKeyID, "alias/aws/") || strings.Contains(rule.KMSKeyID, ":alias/aws/") {
+		// alias/aws/… is reserved for AWS managed keys (aws/s3): never
+		// customer-managed, whatever a look-up would say.
+		return &KeyFacts{ARN: rule.KMSKeyID, Manager: "AWS", State: "Enabled"}, nil
+	}
+	if acct := arnAccount(rule.KMSKeyID); acct != "" && acct != r.Config.Account {
+		return &KeyFacts{ARN: rule.KMSKeyID, Error: "the key belongs to account " + acct}, nil
+	}
+	out, err := r.KMS(st.Region).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(rule.KMSKeyID)})
+	switch {
+	case awsapi.IsNotFound(err), awsapi.Code(err) == "AccessDeniedException", awsapi.Code(err) == "NotFoundException":
+		return &KeyFacts{ARN: rule.KMSKeyID, Error: awsapi.Code(err)}, nil
+	case err != nil:
+		return nil, fmt.Errorf("describe the default-encryption key %s of bucket %s: %w", rule.KMSKeyID, st.Bucket, err)
+	case out.KeyMetadata == nil:
+		return &KeyFacts{ARN: rule.KMSKeyID, Error: "KMS returned no key metadata"}, nil
+	}
+	m := out.KeyMetadata
+	return &KeyFacts{ARN: aws.ToString(m.Arn), Manager: string(m.KeyManager), State: string(m.KeyState)}, nil
+}
+
+// arnAccount is the account part of an ARN, "" for anything else.
+func arnAccount(s string) string {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 || p[0] != "arn" {
+		return ""
+	}
+	return p[4]
 }
 
 // cdkStaging asks CloudFormation whether the bucket is the CDK bootstrap

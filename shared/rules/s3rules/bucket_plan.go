@@ -75,12 +75,15 @@ func (r *Bucket) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	key := in.Config.KMSKeys[st.Region]
 	opt := policy.BucketOptions{Account: in.Config.Account, Bucket: st.Bucket, Region: st.Region, Partition: in.Config.Partition,
 		KMSKeyARN: key, TrustedAccounts: in.Config.TrustedAccounts, TrustedOrg: in.Config.TrustedOrg}
+	ownKey, _ := b.ownKey()
+	opt.BucketKeyARN = ownKey
+	logDelivery := b.logDelivery(opt)
 
 	b.planPublicAccessBlock()
 	cleaned := b.planACL()
 	b.planOwnership(cleaned)
-	b.planEncryption(key)
-	logDelivery := b.planPolicy(opt)
+	b.planEncryption(key, logDelivery)
+	b.planPolicy(opt)
 
 	p := guardrail.Plan{Violations: b.violations, Findings: b.findings,
 		Before: strings.Join(b.before, "\n"), After: strings.Join(b.after, "\n")}
@@ -91,8 +94,6 @@ func (r *Bucket) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	case st.CDKStaging != "":
 		p.ReportOnly = "the CDK bootstrap staging bucket (" + st.CDKStaging + " per CloudFormation) is never changed by gcguard: " +
 			"its configuration belongs to the CDKToolkit stack; to comply, run cdk bootstrap --bootstrap-kms-key-id <this region's gcguard key ARN>"
-	case logDelivery:
-		p.ReportOnly = "log-delivery bucket (its policy grants a log-delivery service): reported only, since ALB/NLB access logs accept only SSE-S3 and delivery must keep working"
 	case len(b.actions) == 0:
 		p.ReportOnly = strings.Join(b.held, "; ")
 	default:
@@ -174,13 +175,60 @@ func (b *bucketPlanner) planOwnership(acl BucketACL) {
 	b.after = append(b.after, "Object Ownership: "+enforced)
 }
 
-func (b *bucketPlanner) planEncryption(key string) {
+// logDelivery reports whether the bucket policy grants a log-delivery
+// service (ALB/NLB, CloudFront, S3 server access logs, CloudTrail, Config).
+func (b *bucketPlanner) logDelivery(opt policy.BucketOptions) bool {
+	if !b.st.Policy.Present {
+		return false
+	}
+	doc, err := policy.Parse([]byte(b.st.Policy.Text))
+	return err == nil && policy.AnalyzeBucket(doc, opt).LogDelivery
+}
+
+// ownKey returns the bucket's own default-encryption key when it is
+// compliant (s3Keys any-customer-managed: an enabled customer-managed key
+// of this account in the bucket's region, per kms:DescribeKey), else "" and
+// why not ("" when KMS was not asked).
+func (b *bucketPlanner) ownKey() (string, string) {
+	k := b.st.Key
+	if k == nil || !b.cfg.KeepCustomerManagedKeys() {
+		return "", ""
+	}
+	region, acct := "", arnAccount(k.ARN)
+	if p := strings.SplitN(k.ARN, ":", 6); len(p) == 6 {
+		region = p[3]
+	}
+	switch {
+	case k.Manager == "AWS":
+		return "", "key " + k.ARN + " is AWS-managed (aws/s3), not customer-managed"
+	case k.Error != "":
+		return "", "key " + k.ARN + " cannot be used as the bucket's own key (" + k.Error + ")"
+	case acct != b.cfg.Account:
+		return "", "key " + k.ARN + " belongs to another account"
+	case region != b.st.Region:
+		return "", "key " + k.ARN + " is not in the bucket's region " + b.st.Region
+	case k.Manager != "CUSTOMER":
+		return "", "key " + k.ARN + " is AWS-managed (aws/s3), not customer-managed"
+	case k.State != "Enabled":
+		return "", "key " + k.ARN + " is " + k.State + ", not Enabled"
+	}
+	return k.ARN, ""
+}
+
+func (b *bucketPlanner) planEncryption(key string, logDelivery bool) {
 	cur := b.st.Encryption
 	var r EncryptionRule
 	if cur.Present && len(cur.Rules) > 0 {
 		r = cur.Rules[0]
 	}
 	keyOK := key != "" && sameKey(r.KMSKeyID, key)
+	own, whyNot := b.ownKey()
+	target := key
+	if own != "" && (r.Algorithm == algKMS || r.Algorithm == algKMSDSSE) {
+		// The owner's enabled customer-managed key is kept, never swapped
+		// for gcguard's; it stays written as the owner wrote it.
+		keyOK, target = true, r.KMSKeyID
+	}
 	// S3 answers NONE when SSE-C is explicitly allowed. An answer without
 	// the element (moto always; configurations older than the setting) is
 	// not judged alone: gcguard's policy also denies SSE-C uploads, and
@@ -193,7 +241,11 @@ func (b *bucketPlanner) planEncryption(key string) {
 		code = finding.BucketEncryptionNotKMS
 		problems = append(problems, "default encryption is "+orNone(r.Algorithm)+", not SSE-KMS")
 	case !keyOK:
-		problems = append(problems, "default encryption uses key "+orNone(r.KMSKeyID)+", not the region's customer-managed key")
+		msg := "default encryption uses key " + orNone(r.KMSKeyID) + ", not the region's customer-managed key"
+		if whyNot != "" {
+			msg += " (" + whyNot + ")"
+		}
+		problems = append(problems, msg)
 	}
 	if r.Algorithm == algKMS && (r.BucketKey == nil || !*r.BucketKey) {
 		problems = append(problems, "S3 Bucket Key is off")
@@ -208,15 +260,27 @@ func (b *bucketPlanner) planEncryption(key string) {
 		return
 	}
 	b.violate(code, strings.Join(problems, "; "))
-	if key == "" {
+	if k := b.st.Key; k != nil && k.Error == "AccessDeniedException" {
+		// An own key gcguard may not describe may well be compliant:
+		// never swap it unverified.
+		b.held = append(b.held, "encryption: key "+k.ARN+" cannot be checked (its key policy does not let gcguard call kms:DescribeKey): reported, not replaced")
+		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
+		return
+	}
+	if logDelivery {
+		b.held = append(b.held, "encryption: log-delivery bucket: its default encryption is kept, since delivery services need it (ALB/NLB access logs and S3 server access logs accept only SSE-S3)")
+		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
+		return
+	}
+	if target == "" {
 		b.held = append(b.held, "encryption: no customer-managed key is configured for region "+b.st.Region+" ("+config.EnvKMSKeys+")")
 		b.before = append(b.before, "default encryption: "+describeEncryption(cur))
 		return
 	}
 	// aws:kms:dsse stays (a stronger choice the owner made; no bucket key there).
-	want := EncryptionRule{Algorithm: algKMS, KMSKeyID: key, BucketKey: boolPtr(true)}
+	want := EncryptionRule{Algorithm: algKMS, KMSKeyID: target, BucketKey: boolPtr(true)}
 	if r.Algorithm == algKMSDSSE {
-		want = EncryptionRule{Algorithm: algKMSDSSE, KMSKeyID: key}
+		want = EncryptionRule{Algorithm: algKMSDSSE, KMSKeyID: target}
 	}
 	want.Blocked = []string{blockSSEC}
 	for _, t := range r.Blocked {
@@ -231,9 +295,10 @@ func (b *bucketPlanner) planEncryption(key string) {
 	b.after = append(b.after, "default encryption: "+describeEncryption(desired))
 }
 
-// planPolicy merges gcguard's statements through the policy package and
-// reports whether the bucket is a log-delivery bucket.
-func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
+// planPolicy merges gcguard's statements through the policy package; the
+// merge carries its access preview, which goes into After (the audit
+// record and the notice).
+func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) {
 	cur := b.st.Policy
 	var doc *policy.Document
 	if cur.Present {
@@ -241,7 +306,7 @@ func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
 		if err != nil {
 			b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy cannot be read: "+err.Error())
 			b.held = append(b.held, "policy: it cannot be parsed, so gcguard does not rewrite it")
-			return false
+			return
 		}
 		doc = d
 	}
@@ -269,12 +334,15 @@ func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
 	if !rep.DeniesInsecureTransport && !explained[string(finding.BucketPolicyMissingTLSDeny)] {
 		b.violate(finding.BucketPolicyMissingTLSDeny, "the bucket policy does not deny requests without TLS")
 	}
+	for _, h := range plan.Held {
+		b.held = append(b.held, "policy: "+h)
+	}
 	switch {
 	case plan.ReportOnly:
 		b.held = append(b.held, "policy: "+plan.Reason)
-		return rep.LogDelivery
+		return
 	case !plan.Changed:
-		return rep.LogDelivery
+		return
 	}
 	if !slices.Contains(b.violations, finding.BucketPolicyMissingTLSDeny) && !slices.Contains(b.violations, finding.BucketPublic) {
 		b.violate(finding.BucketPolicyMissingTLSDeny, "gcguard's Deny statements are missing from the bucket policy or differ")
@@ -283,8 +351,18 @@ func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) bool {
 	b.prior.Policy, b.desired.Policy = &cur, &want
 	b.actions = append(b.actions, "write the bucket policy: "+strings.Join(plan.Changes, "; "))
 	b.before = append(b.before, "bucket policy: "+describePolicy(cur))
-	b.after = append(b.after, "bucket policy: "+describePolicy(want))
-	return rep.LogDelivery
+	b.after = append(b.after, "bucket policy: "+describePolicy(want), "access preview: "+clip(plan.Preview.String(), maxPreviewText))
+}
+
+// maxPreviewText bounds the preview in a notice; the audit record's Desired
+// holds the whole policy.
+const maxPreviewText = 2000
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // sameKey compares a configured key ARN with what the bucket names: the ARN
