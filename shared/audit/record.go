@@ -67,12 +67,16 @@ type Record struct {
 	Target       json.RawMessage   `json:"target,omitempty" dynamodbav:"-"`
 	TargetJSON   string            `json:"-" dynamodbav:"target"`
 	Irreversible string            `json:"irreversible,omitempty" dynamodbav:"irreversible,omitempty"`
-	Error        string            `json:"error,omitempty" dynamodbav:"error,omitempty"`
-	Notified     bool              `json:"notified" dynamodbav:"notified"`
-	RevertOf     string            `json:"revert_of,omitempty" dynamodbav:"revert_of,omitempty"`
-	RevertedBy   string            `json:"reverted_by,omitempty" dynamodbav:"reverted_by,omitempty"`
-	Created      time.Time         `json:"created" dynamodbav:"created"`
-	Updated      time.Time         `json:"updated" dynamodbav:"updated"`
+	// The access preview of the change (signed with the rest of the item).
+	PreviewLoses []string  `json:"preview_loses,omitempty" dynamodbav:"preview_loses,omitempty"`
+	PreviewKeeps []string  `json:"preview_keeps,omitempty" dynamodbav:"preview_keeps,omitempty"`
+	PreviewGains []string  `json:"preview_gains,omitempty" dynamodbav:"preview_gains,omitempty"`
+	Error        string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	Notified     bool      `json:"notified" dynamodbav:"notified"`
+	RevertOf     string    `json:"revert_of,omitempty" dynamodbav:"revert_of,omitempty"`
+	RevertedBy   string    `json:"reverted_by,omitempty" dynamodbav:"reverted_by,omitempty"`
+	Created      time.Time `json:"created" dynamodbav:"created"`
+	Updated      time.Time `json:"updated" dynamodbav:"updated"`
 	// MAC is the stored item's MAC, kept so an update can require that the
 	// item is still the one gcguard last signed.
 	MAC string `json:"-" dynamodbav:"-"`

@@ -450,6 +450,9 @@ func (r *run) record(p *Plan, status audit.Status, outcome finding.Outcome) *aud
 		Actions: p.Actions, BeforeText: p.Before, AfterText: p.After, Before: p.Prior, After: p.Desired,
 		Target: JSON(r.t), Irreversible: p.Irreversible, Created: now,
 	}
+	if pv := p.Preview; pv != nil {
+		rec.PreviewLoses, rec.PreviewKeeps, rec.PreviewGains = capPreview(pv.Loses), capPreview(pv.Keeps), capPreview(pv.Gains)
+	}
 	if r.e.DryRun {
 		rec.Mode = string(config.Notify)
 	}
@@ -617,6 +620,9 @@ func NoticeFromRecord(rec *audit.Record) *notify.Notice {
 		Actions: rec.Actions, Before: rec.BeforeText, After: rec.AfterText,
 		Irreversible: rec.Irreversible, Reason: rec.Error,
 	}
+	if len(rec.PreviewLoses)+len(rec.PreviewKeeps)+len(rec.PreviewGains) > 0 {
+		n.Preview = &notify.Preview{Loses: rec.PreviewLoses, Keeps: rec.PreviewKeeps, Gains: rec.PreviewGains}
+	}
 	switch rec.Outcome {
 	case finding.Fixed:
 		if len(rec.Before) > 0 && rec.Irreversible == "" {
@@ -720,4 +726,17 @@ func newOwner() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// previewMax bounds each preview list in the audit record: a large bucket
+// policy yields hundreds of request classes, and a DynamoDB item holds
+// 400 KB. The notice shortens further for its channel.
+const previewMax = 100
+
+func capPreview(l []string) []string {
+	if len(l) <= previewMax {
+		return l
+	}
+	out := append([]string(nil), l[:previewMax]...)
+	return append(out, fmt.Sprintf("… and %d more", len(l)-previewMax))
 }

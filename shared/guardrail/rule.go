@@ -11,6 +11,7 @@ import (
 	"github.com/gcguard/gcguard/shared/cloudtrail"
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
+	"github.com/gcguard/gcguard/shared/notify"
 )
 
 // Rule reconciles one kind of resource. The event only says which resource
@@ -113,6 +114,9 @@ type Plan struct {
 	Critical bool
 	// Irreversible says what a revert cannot bring back.
 	Irreversible string
+	// Preview is the access preview that proved the change: who loses,
+	// keeps and gains access. Stored in the audit record, shown first.
+	Preview *notify.Preview
 }
 
 // Empty reports whether the resource is compliant.

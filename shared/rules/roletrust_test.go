@@ -42,6 +42,11 @@ func fixed(t *testing.T, w *world, role string) *audit.Record {
 	if n.Violations[0] != finding.TrustPolicyOverbroad || n.Before == "" || n.After == "" || n.Before == n.After {
 		t.Fatalf("notice lacks a readable before → after: %+v", n)
 	}
+	// Every rewrite carries the access preview that proved it, in the
+	// record and in the notice, and nobody gains.
+	if pv := n.Preview; pv == nil || len(pv.Gains) != 0 || strings.Join(pv.Loses, "|") != strings.Join(recs[0].PreviewLoses, "|") || len(pv.Loses) == 0 {
+		t.Fatalf("notice preview %+v, record loses %v", n.Preview, recs[0].PreviewLoses)
+	}
 	return recs[0]
 }
 
@@ -89,8 +94,15 @@ func TestRoleTrustScenarios(t *testing.T) {
 			if strings.Contains(doc, "999988887777") {
 				t.Fatalf("foreign account left: %s", doc)
 			}
-			if n := fixed(t, w, "app-deploy"); !strings.Contains(strings.Join(n.Actions, "\n"), "999988887777") {
+			n := fixed(t, w, "app-deploy")
+			if !strings.Contains(strings.Join(n.Actions, "\n"), "999988887777") {
 				t.Fatalf("actions do not say what was dropped: %v", n.Actions)
+			}
+			// The access preview is recorded (signed with the record) and
+			// reaches the notice: the foreign account loses, the
+			// SwitchOnlyRole keeps, nobody gains.
+			if !strings.Contains(strings.Join(n.PreviewLoses, " "), "999988887777") || len(n.PreviewKeeps) == 0 || len(n.PreviewGains) != 0 {
+				t.Fatalf("audit record preview: loses %v keeps %v gains %v", n.PreviewLoses, n.PreviewKeeps, n.PreviewGains)
 			}
 		},
 	}, {

@@ -20,6 +20,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/policy"
 	"github.com/gcguard/gcguard/shared/rules/internal/ruleutil"
 )
@@ -293,7 +294,7 @@ func (r *RoleTrust) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	p.Desired = json.RawMessage(tp.Document)
 	p.Actions = append([]string{"update the trust policy of role " + role + " (iam:UpdateAssumeRolePolicy):"}, tp.Changes...)
 	// What an administrator reads first: who loses and who keeps access.
-	p.Actions = append(p.Actions, "access preview: "+tp.Preview.String())
+	p.Preview = &notify.Preview{Loses: tp.Preview.Loses, Keeps: tp.Preview.Keeps, Gains: tp.Preview.Gains}
 	p.Change = roleTrustChange{Document: tp.Document}
 	return p, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gcguard/gcguard/shared/config"
 	"github.com/gcguard/gcguard/shared/finding"
 	"github.com/gcguard/gcguard/shared/guardrail"
+	"github.com/gcguard/gcguard/shared/notify"
 	"github.com/gcguard/gcguard/shared/policy"
 )
 
@@ -43,7 +44,8 @@ type bucketPlanner struct {
 	before     []string
 	after      []string
 	held       []string // parts reported, not written, and why
-	public     bool     // something public stays unless written
+	preview    *notify.Preview
+	public     bool // something public stays unless written
 	prior      bucketParts
 	desired    bucketParts
 }
@@ -86,7 +88,7 @@ func (r *Bucket) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 	b.planPolicy(opt)
 
 	p := guardrail.Plan{Violations: b.violations, Findings: b.findings,
-		Before: strings.Join(b.before, "\n"), After: strings.Join(b.after, "\n")}
+		Before: strings.Join(b.before, "\n"), After: strings.Join(b.after, "\n"), Preview: b.preview}
 	if p.Empty() {
 		return guardrail.Plan{}, nil
 	}
@@ -351,18 +353,8 @@ func (b *bucketPlanner) planPolicy(opt policy.BucketOptions) {
 	b.prior.Policy, b.desired.Policy = &cur, &want
 	b.actions = append(b.actions, "write the bucket policy: "+strings.Join(plan.Changes, "; "))
 	b.before = append(b.before, "bucket policy: "+describePolicy(cur))
-	b.after = append(b.after, "bucket policy: "+describePolicy(want), "access preview: "+clip(plan.Preview.String(), maxPreviewText))
-}
-
-// maxPreviewText bounds the preview in a notice; the audit record's Desired
-// holds the whole policy.
-const maxPreviewText = 2000
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	b.after = append(b.after, "bucket policy: "+describePolicy(want))
+	b.preview = &notify.Preview{Loses: plan.Preview.Loses, Keeps: plan.Preview.Keeps, Gains: plan.Preview.Gains}
 }
 
 // sameKey compares a configured key ARN with what the bucket names: the ARN
