@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gcguard/gcguard/shared/config"
+	"github.com/gcguard/gcguard/shared/deployfile"
 	"github.com/gcguard/gcguard/shared/guardrail"
 	"github.com/gcguard/gcguard/shared/report"
 )
@@ -62,6 +63,25 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		return usagef("--format %q: want text, json, csv or html", *format)
 	}
+	// --config: account, home region, trust settings, keys and deployedAt
+	// from the account's file; flags given on the command line win.
+	var file *deployfile.File
+	if *af.config != "" {
+		if file, err = loadConfigFile(*af.config); err != nil {
+			return err
+		}
+		if !af.set("region") {
+			*af.region = file.HomeRegion
+		}
+		if *af.account == "" {
+			*af.account = file.Account
+		} else if *af.account != file.Account {
+			return usagef("--account %s is not --config %s's account %s", *af.account, *af.config, file.Account)
+		}
+		if !af.set("deployed-at") {
+			*deployedAt = file.DeployedAt
+		}
+	}
 	now := time.Now()
 	var deployed time.Time
 	if *deployedAt != "" {
@@ -95,6 +115,21 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Account: account, Partition: "aws", HomeRegion: *af.region, TrustedAccounts: trusted, TrustedOrg: *trustedOrg,
 		AllowedPrincipals: allowed, KMSKeys: kms, Language: "ja", AccessKeyAction: config.AccessKeyDelete,
 		AuditTable: "(scan)", LeaseDuration: config.DefaultLease, HoldDuration: config.DefaultHold,
+	}
+	if file != nil {
+		if cfg, err = file.Runtime(guardrail.Default.Names(), deployfile.Resources{AuditTable: "(scan)", KMSKeys: kms}); err != nil {
+			return usageError{err}
+		}
+		cfg.HomeRegion = *af.region
+		if len(trusted) > 0 {
+			cfg.TrustedAccounts = trusted
+		}
+		if *trustedOrg != "" {
+			cfg.TrustedOrg = *trustedOrg
+		}
+		if len(allowed) > 0 {
+			cfg.AllowedPrincipals = allowed
+		}
 	}
 	// Before deployment every resource there is pre-existing: the sweep
 	// reports it, and an access key is a person's decision, not a deletion.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -119,6 +120,18 @@ func TestScanExitStatus(t *testing.T) {
 		code, m := scanJSON(t, moto.Endpoint())
 		if code != report.ExitViolations || m.Summary.Verdict != report.ViolationsFound {
 			t.Fatalf("json: exit %d %+v", code, m.Summary)
+		}
+		// The account file drives the scan the same way; its deployedAt
+		// (after the key was made) makes the key a new violation.
+		cfgPath := filepath.Join(t.TempDir(), "123456789012.json")
+		body := `{"account":"123456789012","notices":{"emails":["ops@example.lg.jp"]},"deployedAt":"2001-01-01T09:00:00+09:00"}`
+		if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, fm := scanJSON(t, moto.Endpoint(), "--config", cfgPath); code != report.ExitViolations || !strings.Contains(fmt.Sprint(fm.Rows), key) {
+			t.Fatalf("scan --config: exit %d %+v", code, fm.Summary)
+		} else if out, _ := json.Marshal(fm.Rows); !strings.Contains(strings.ToLower(string(out)), "delete") {
+			t.Fatalf("scan --config with an old deployedAt: the new key is not to be deleted: %s", out)
 		}
 		var keyRow *report.Row
 		for i, r := range m.Rows {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,38 +37,50 @@ func TestDocsSamples(t *testing.T) {
 	}
 }
 
-// TestDocsNoticesSamples keeps the samples embedded in docs/notices.md
-// equal to docs/samples/ (-update rewrites them). Each is marked
-// <!-- sample:FILE --> … <!-- /sample:FILE -->.
+// TestDocsNoticesSamples keeps the samples embedded in docs/notices.md and
+// README.md equal to docs/samples/ (-update rewrites them). Each is marked
+// <!-- sample:FILE --> … <!-- /sample:FILE -->; docs/notices.md holds every
+// sample, the README the ones it names.
 func TestDocsNoticesSamples(t *testing.T) {
 	root, err := testkit.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(root, "docs", "notices.md")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(raw)
-	for _, s := range notify.DocSamples() {
-		re := regexp.MustCompile(fmt.Sprintf("(?s)<!-- sample:%s -->\n.*?<!-- /sample:%s -->", regexp.QuoteMeta(s.File), regexp.QuoteMeta(s.File)))
-		if !re.MatchString(got) {
-			t.Errorf("docs/notices.md has no sample:%s section", s.File)
-			continue
-		}
-		got = re.ReplaceAllLiteralString(got, fmt.Sprintf("<!-- sample:%s -->\n```text\n%s```\n<!-- /sample:%s -->", s.File, s.Text, s.File))
-	}
-	if got == string(raw) {
-		return
-	}
-	if *testkit.Update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+	for _, doc := range []struct {
+		name string
+		all  bool
+		must []string
+	}{
+		{name: "docs/notices.md", all: true},
+		{name: "README.md", must: []string{"notice-roletrust-fixed.ja.txt", "notice-roletrust-fixed.en.txt"}},
+	} {
+		path := filepath.Join(root, filepath.FromSlash(doc.name))
+		raw, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
+		got := string(raw)
+		for _, s := range notify.DocSamples() {
+			re := regexp.MustCompile(fmt.Sprintf("(?s)<!-- sample:%s -->\n.*?<!-- /sample:%s -->", regexp.QuoteMeta(s.File), regexp.QuoteMeta(s.File)))
+			if !re.MatchString(got) {
+				if doc.all || slices.Contains(doc.must, s.File) {
+					t.Errorf("%s has no sample:%s section", doc.name, s.File)
+				}
+				continue
+			}
+			got = re.ReplaceAllLiteralString(got, fmt.Sprintf("<!-- sample:%s -->\n```text\n%s```\n<!-- /sample:%s -->", s.File, s.Text, s.File))
+		}
+		if got == string(raw) {
+			continue
+		}
+		if *testkit.Update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s samples differ from the rendering (run go test ./shared/notify -run TestDocs -update)", doc.name)
 	}
-	t.Errorf("docs/notices.md samples differ from the rendering (run with -update)")
 }
 
 // TestDocsSamplesShowEverything: the README samples show the parts an
