@@ -103,6 +103,19 @@ var fixtures = map[string]fixture{
 		actorKind: sso.actorKind, actorName: sso.actorName, email: sso.email, actorARN: sso.actorARN}),
 	"s3/put-bucket-policy-omitted.json": s3Fx("PutBucketPolicy", "ap-northeast-1", fixture{omitted: true,
 		actorKind: sso.actorKind, actorName: sso.actorName, email: sso.email, actorARN: sso.actorARN}),
+	"s3/put-bucket-tagging-canary-osaka.json": s3Fx("PutBucketTagging", "ap-northeast-3", sso),
+
+	// Self-protection: a gcguard role handed to something else.
+	"iam/add-role-to-instance-profile-gcguard.json":          iamFx("AddRoleToInstanceProfile", sso),
+	"ecs/register-task-definition-gcguard-role.json":         otherFx("RegisterTaskDefinition", "aws.ecs", "ap-northeast-1"),
+	"lambda/create-function-gcguard-role.json":               otherFx("CreateFunction20150331", "aws.lambda", "ap-northeast-3"),
+	"lambda/update-function-configuration-gcguard-role.json": otherFx("UpdateFunctionConfiguration20150331v2", "aws.lambda", "ap-northeast-1"),
+}
+
+func otherFx(name, source, region string) fixture {
+	f := sso
+	f.name, f.source, f.region = name, source, region
+	return f
 }
 
 // notCloudTrail are fixtures that are valid events but not CloudTrail API
