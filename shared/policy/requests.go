@@ -81,6 +81,10 @@ type requestSet struct {
 	reqClass []int
 	notes    []string // not modelled
 	keys     map[string]*keyInfo
+	// keyOrder lists the keys (lowercased) in the order the documents
+	// first test them, so that classes and labels come out in the same
+	// order on every run.
+	keyOrder []string
 	sessions []string
 	docs     []*Document
 	// variables: a document holds a policy variable, which may read any key.
@@ -169,6 +173,7 @@ func (rs *requestSet) collectKeys(d *Document) {
 				if ki == nil {
 					ki = &keyInfo{name: e.Key, kind: 's'}
 					rs.keys[k] = ki
+					rs.keyOrder = append(rs.keyOrder, k)
 				}
 				if op.Like() {
 					ki.like = true
@@ -368,8 +373,8 @@ func (rs *requestSet) namedClasses(d *Document) {
 			}
 		}
 	}
-	for k, ki := range rs.keys {
-		for _, v := range ki.values {
+	for _, k := range rs.keyOrder {
+		for _, v := range rs.keys[k].values {
 			switch k {
 			case "aws:principalarn":
 				arnClass(v)
@@ -667,7 +672,8 @@ func (rs *requestSet) expand(i int) {
 		}
 		dims = append(dims, d)
 	}
-	for k, ki := range rs.keys {
+	for _, k := range rs.keyOrder {
+		ki := rs.keys[k]
 		if identityKeys[k] {
 			continue
 		}
