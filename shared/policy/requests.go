@@ -230,26 +230,56 @@ func (rs *requestSet) awsClass(kind classKind, arn, account, pattern, label stri
 	c := class{kind: kind, label: label, action: "sts:AssumeRole", account: account, pattern: pattern}
 	part, _, _, _, res, _ := arnParts(arn)
 	c.caller = Caller{Type: "AWS", ID: arn, Account: account, Partition: part}
-	c.ctx = Context{"aws:principalarn": {arn}, "aws:principalaccount": {account}, "aws:principalisawsservice": {"false"}}
+	rs.set(&c, "aws:principalarn", arn)
+	rs.set(&c, "aws:principalaccount", account)
+	rs.set(&c, "aws:principalisawsservice", "false")
 	switch {
 	case res == "root":
-		c.ctx["aws:principaltype"] = []string{"Account"}
-		c.ctx["aws:userid"] = []string{account}
+		rs.set(&c, "aws:principaltype", "Account")
+		rs.set(&c, "aws:userid", account)
 	case strings.HasPrefix(res, "user/"):
 		c.user = true
 		name := res[strings.LastIndexByte(res, '/')+1:]
-		c.ctx["aws:principaltype"] = []string{"User"}
-		c.ctx["aws:username"] = []string{name}
-		c.ctx["aws:userid"] = []string{"AIDA" + probeID(arn)}
+		rs.set(&c, "aws:principaltype", "User")
+		rs.set(&c, "aws:username", name)
+		if rs.tested("aws:userid") {
+			rs.set(&c, "aws:userid", "AIDA"+probeID(arn))
+		}
 	default:
-		c.ctx["aws:principaltype"] = []string{"AssumedRole"}
-		c.roleID = "AROA" + probeID(arn)
-		c.sessions = true
+		rs.set(&c, "aws:principaltype", "AssumedRole")
+		// The session dimension exists only for a policy that reads
+		// aws:userid; elsewhere every session is the same request.
+		if rs.tested("aws:userid") {
+			c.roleID = "AROA" + probeID(arn)
+			c.sessions = true
+		}
 	}
 	if label == "" {
 		c.label = arn
 	}
 	return c
+}
+
+// tested reports whether a request's value of key k can matter: the
+// documents test it, or a policy variable may read any key. Classes carry
+// only such keys; the others cannot change a decision.
+func (rs *requestSet) tested(k string) bool {
+	if rs.variables {
+		return true
+	}
+	_, ok := rs.keys[k]
+	return ok
+}
+
+// set gives class c the identity key k with values vs when it can matter.
+func (rs *requestSet) set(c *class, k string, vs ...string) {
+	if !rs.tested(k) {
+		return
+	}
+	if c.ctx == nil {
+		c.ctx = make(Context, 4)
+	}
+	c.ctx[k] = vs
 }
 
 // probeID is a stable synthetic unique ID for a class.
@@ -420,7 +450,7 @@ func (rs *requestSet) uniqueIDClass(d *Document, id string) {
 	}
 	c := rs.awsClass(kOwnNamed, "arn:"+opt.Partition+":iam::"+opt.Account+":"+res, opt.Account, "", "principal with unique ID "+id)
 	if c.user {
-		c.ctx["aws:userid"] = []string{id}
+		rs.set(&c, "aws:userid", id)
 	} else {
 		c.roleID = id
 	}
@@ -472,12 +502,14 @@ func (rs *requestSet) orgClass(org, path string) {
 		kind, acct = kTrustedOrg, probeTrustOrg
 	}
 	c := rs.awsClass(kind, "arn:"+rs.opt.Partition+":iam::"+acct+":role/gcguard-probe-role", acct, "", "any member account of organization "+org)
-	c.ctx["aws:principalorgid"] = []string{org}
-	paths := []string{org + "/r-zq99/ou-zq99-probe/"}
-	if path != "" {
-		paths = append(paths, fill(path))
+	rs.set(&c, "aws:principalorgid", org)
+	if rs.tested("aws:principalorgpaths") {
+		paths := []string{org + "/r-zq99/ou-zq99-probe/"}
+		if path != "" {
+			paths = append(paths, fill(path))
+		}
+		rs.set(&c, "aws:principalorgpaths", paths...)
 	}
-	c.ctx["aws:principalorgpaths"] = paths
 	c.account = org
 	rs.add(c)
 }
@@ -486,11 +518,12 @@ func (rs *requestSet) serviceClasses(svc string) {
 	opt := rs.opt
 	mk := func(kind classKind, label string, src []string) {
 		c := class{kind: kind, label: label, action: "sts:AssumeRole", pattern: svc,
-			caller: Caller{Type: "Service", ID: svc},
-			ctx:    Context{"aws:principalservicename": {svc}, "aws:principalisawsservice": {"true"}}}
+			caller: Caller{Type: "Service", ID: svc}}
+		rs.set(&c, "aws:principalservicename", svc)
+		rs.set(&c, "aws:principalisawsservice", "true")
 		if src != nil {
-			c.ctx["aws:sourceaccount"] = []string{src[0]}
-			c.ctx["aws:sourcearn"] = []string{src[1]}
+			rs.set(&c, "aws:sourceaccount", src[0])
+			rs.set(&c, "aws:sourcearn", src[1])
 		}
 		rs.add(c)
 	}
@@ -583,10 +616,15 @@ func (rs *requestSet) fixedClasses() {
 	if opt.TrustedOrg != "" {
 		rs.orgClass(opt.TrustedOrg, "")
 	}
-	rs.add(class{kind: kServiceAny, label: "any AWS service acting for any account", action: "sts:AssumeRole",
-		caller: Caller{Type: "Service", ID: "gcguard-probe.amazonaws.com"},
-		ctx: Context{"aws:principalservicename": {"gcguard-probe.amazonaws.com"}, "aws:principalisawsservice": {"true"},
-			"aws:sourceaccount": {probeForeign}, "aws:sourcearn": {"arn:" + p + ":s3:::gcguard-probe"}}})
+	svc := class{kind: kServiceAny, label: "any AWS service acting for any account", action: "sts:AssumeRole",
+		caller: Caller{Type: "Service", ID: "gcguard-probe.amazonaws.com"}}
+	rs.set(&svc, "aws:principalservicename", "gcguard-probe.amazonaws.com")
+	rs.set(&svc, "aws:principalisawsservice", "true")
+	rs.set(&svc, "aws:sourceaccount", probeForeign)
+	if rs.tested("aws:sourcearn") {
+		rs.set(&svc, "aws:sourcearn", "arn:"+p+":s3:::gcguard-probe")
+	}
+	rs.add(svc)
 	rs.add(class{kind: kProviderAny, label: "any identity provider", action: "sts:AssumeRoleWithWebIdentity",
 		caller: Caller{Type: "Federated", ID: "arn:" + p + ":iam::" + probeForeign + ":oidc-provider/gcguard-probe.example"}})
 }
@@ -618,8 +656,10 @@ func (rs *requestSet) dedupe() {
 		if c.caller.Type == "AWS" && c.ctx["aws:principalorgid"] == nil && ownOrg != "" {
 			switch c.kind {
 			case kOwnRoot, kOwnAny, kOwnNamed, kAllowed, kTrusted:
-				c.ctx["aws:principalorgid"] = []string{ownOrg}
-				c.ctx["aws:principalorgpaths"] = []string{ownOrg + "/r-zq99/ou-zq99-own/"}
+				rs.set(&c, "aws:principalorgid", ownOrg)
+				if rs.tested("aws:principalorgpaths") {
+					rs.set(&c, "aws:principalorgpaths", ownOrg+"/r-zq99/ou-zq99-own/")
+				}
 			}
 		}
 		out = append(out, c)
@@ -660,10 +700,16 @@ func (rs *requestSet) expand(i int) {
 	}
 	if c.kind == kForeignAny && c.caller.Type == "AWS" {
 		// The attacker may be in an organization of their own, or none.
-		dims = append(dims, dimension{key: "aws:principalorgid", values: []string{probeOrg}, absent: true},
-			dimension{key: "aws:principalorgpaths", values: []string{probeOrg + "/r-zq99/ou-zq99-probe/"}, absent: true})
+		// (A key no document tests cannot change a decision: leaving it
+		// out only drops requests identical to the ones kept.)
+		if rs.tested("aws:principalorgid") {
+			dims = append(dims, dimension{key: "aws:principalorgid", values: []string{probeOrg}, absent: true})
+		}
+		if rs.tested("aws:principalorgpaths") {
+			dims = append(dims, dimension{key: "aws:principalorgpaths", values: []string{probeOrg + "/r-zq99/ou-zq99-probe/"}, absent: true})
+		}
 	}
-	if c.kind == kForeignAny && c.user {
+	if c.kind == kForeignAny && c.user && rs.tested("aws:username") {
 		d := dimension{key: "aws:username", values: []string{"gcguard-probe-user"}}
 		if ki := rs.keys["aws:username"]; ki != nil {
 			for _, v := range ki.values {
@@ -714,39 +760,42 @@ func (rs *requestSet) expand(i int) {
 			break
 		}
 	}
-	// Only keys the documents test matter to the evaluation (all of them
-	// when a policy variable may read any key).
+	// The class carries only keys the documents test (all of them when a
+	// policy variable may read any key). A streamed request reuses one
+	// context: the class's keys are copied in once, and every request
+	// then sets or removes each varying key, so no value of an earlier
+	// request survives into the next.
 	base := c.ctx
-	if !rs.variables {
-		base = make(Context, len(rs.keys))
-		for k, v := range c.ctx {
-			if rs.keys[k] != nil {
-				base[k] = v
-			}
+	var req Request
+	if rs.visit != nil {
+		if rs.scratch == nil {
+			rs.scratch = make(Context, 16)
 		}
+		clear(rs.scratch)
+		for k, v := range base {
+			rs.scratch[k] = v
+		}
+		req = Request{Principal: c.caller, Action: c.action, Context: rs.scratch}
 	}
 	emit := func(idx []int) {
 		rs.reqClass = append(rs.reqClass, i)
-		if len(dims) == 0 {
-			// Nothing varies: the class's identity context is the request's.
-			req := Request{Principal: c.caller, Action: c.action, Context: base}
-			if rs.visit != nil {
-				rs.visit(&req, c, i)
-			} else {
-				rs.reqs = append(rs.reqs, req)
+		if rs.visit != nil {
+			for j, d := range dims {
+				if idx[j] < len(d.values) {
+					rs.scratch[d.key] = d.values[idx[j] : idx[j]+1 : idx[j]+1]
+				} else {
+					delete(rs.scratch, d.key)
+				}
 			}
+			rs.visit(&req, c, i)
 			return
 		}
-		var ctx Context
-		if rs.visit != nil {
-			if rs.scratch == nil {
-				rs.scratch = make(Context, 16)
-			}
-			ctx = rs.scratch
-			clear(ctx)
-		} else {
-			ctx = make(Context, len(base)+len(dims))
+		if len(dims) == 0 {
+			// Nothing varies: the class's identity context is the request's.
+			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: base})
+			return
 		}
+		ctx := make(Context, len(base)+len(dims))
 		for k, v := range base {
 			ctx[k] = v
 		}
@@ -757,12 +806,7 @@ func (rs *requestSet) expand(i int) {
 				delete(ctx, d.key)
 			}
 		}
-		req := Request{Principal: c.caller, Action: c.action, Context: ctx}
-		if rs.visit != nil {
-			rs.visit(&req, c, i)
-		} else {
-			rs.reqs = append(rs.reqs, req)
-		}
+		rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: ctx})
 	}
 	if n > maxVariants {
 		for _, idx := range rs.sparse(dims, width) {
