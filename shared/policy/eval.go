@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Evaluation of one request against one policy document, as the IAM
@@ -232,7 +231,7 @@ func principalValueMatches(typ, v string, c *Caller) bool {
 		}
 		return globMatch(v, c.ID, false) || (c.Session != "" && globMatch(v, c.Session, false))
 	case "Service":
-		return globMatch(strings.ToLower(v), strings.ToLower(c.ID), false)
+		return globMatch(v, c.ID, true)
 	case "Federated":
 		return v == c.ID
 	}
