@@ -54,7 +54,7 @@ type class struct {
 	label   string
 	caller  Caller
 	action  string
-	ctx     Context // identity keys
+	ctx     []keyValues // identity keys
 	account string  // account label for external_accounts
 	pattern string  // the policy or configuration text this class stands for
 	host    string  // federated: provider host
@@ -64,6 +64,23 @@ type class struct {
 	sessions bool
 	user     bool
 	network  bool // the caller may be inside the owner's networks
+}
+
+// keyValues is one key of a class's identity context; a class has a few,
+// so a slice serves where a map would cost an allocation per class.
+type keyValues struct {
+	key    string
+	values []string
+}
+
+// get returns the class's values of identity key k.
+func (c *class) get(k string) []string {
+	for _, kv := range c.ctx {
+		if kv.key == k {
+			return kv.values
+		}
+	}
+	return nil
 }
 
 // keyInfo is what the documents say about one condition key.
@@ -92,6 +109,7 @@ type requestSet struct {
 	// visit, when set, receives each request instead of reqs keeping it.
 	visit   func(req *Request, c *class, class int)
 	scratch Context
+	req     Request // the streamed request
 }
 
 const (
@@ -131,7 +149,7 @@ func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
 // each to visit instead of keeping it: the request (and its Context) is
 // only valid during the call. This is the fast path; reqClass is kept.
 func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
-	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit}
+	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit, classes: make([]class, 0, 32)}
 	for _, d := range docs {
 		if d != nil {
 			rs.docs = append(rs.docs, d)
@@ -276,10 +294,13 @@ func (rs *requestSet) set(c *class, k string, vs ...string) {
 	if !rs.tested(k) {
 		return
 	}
-	if c.ctx == nil {
-		c.ctx = make(Context, 4)
+	for i := range c.ctx {
+		if c.ctx[i].key == k {
+			c.ctx[i].values = vs
+			return
+		}
 	}
-	c.ctx[k] = vs
+	c.ctx = append(c.ctx, keyValues{k, vs})
 }
 
 // probeID is a stable synthetic unique ID for a class.
@@ -288,7 +309,16 @@ func probeID(s string) string {
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint32(s[i])) * 16777619
 	}
-	return "GCGPROBE" + strings.ToUpper(strconv.FormatUint(uint64(h), 36))
+	// "GCGPROBE" and the hash in upper-case base 36, built in one go.
+	b := make([]byte, 0, 8+7)
+	b = append(b, "GCGPROBE"...)
+	b = strconv.AppendUint(b, uint64(h), 36)
+	for i := 8; i < len(b); i++ {
+		if 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func (rs *requestSet) accountKind(acct, part string) classKind {
@@ -634,7 +664,6 @@ func (rs *requestSet) fixedClasses() {
 // configured, else in the first one a policy names (judging as if they
 // were keeps their path through an organization-wide statement).
 func (rs *requestSet) dedupe() {
-	seen := map[string]bool{}
 	out := rs.classes[:0]
 	ownOrg := rs.opt.TrustedOrg
 	if ownOrg == "" {
@@ -648,12 +677,14 @@ func (rs *requestSet) dedupe() {
 		}
 	}
 	for _, c := range rs.classes {
-		k := strconv.Itoa(int(c.kind)) + "|" + c.caller.Type + "|" + c.caller.ID + "|" + c.caller.Session + "|" + c.label
-		if seen[k] {
+		// A policy yields a few dozen classes: a scan beats a map.
+		if slices.ContainsFunc(out, func(o class) bool {
+			return o.kind == c.kind && o.caller.Type == c.caller.Type && o.caller.ID == c.caller.ID &&
+				o.caller.Session == c.caller.Session && o.label == c.label
+		}) {
 			continue
 		}
-		seen[k] = true
-		if c.caller.Type == "AWS" && c.ctx["aws:principalorgid"] == nil && ownOrg != "" {
+		if c.caller.Type == "AWS" && c.get("aws:principalorgid") == nil && ownOrg != "" {
 			switch c.kind {
 			case kOwnRoot, kOwnAny, kOwnNamed, kAllowed, kTrusted:
 				rs.set(&c, "aws:principalorgid", ownOrg)
@@ -692,9 +723,26 @@ func (rs *requestSet) expand(i int) {
 	c := &rs.classes[i]
 	var dims []dimension
 	if c.sessions {
-		d := dimension{key: "aws:userid"}
+		// One string holds every "<role ID>:<session>"; the values are
+		// slices of it.
+		n := 0
 		for _, s := range rs.sessions {
-			d.values = append(d.values, c.roleID+":"+s)
+			n += len(c.roleID) + 1 + len(s)
+		}
+		var b strings.Builder
+		b.Grow(n)
+		for _, s := range rs.sessions {
+			b.WriteString(c.roleID)
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
+		all := b.String()
+		d := dimension{key: "aws:userid", values: make([]string, 0, len(rs.sessions))}
+		at := 0
+		for _, s := range rs.sessions {
+			end := at + len(c.roleID) + 1 + len(s)
+			d.values = append(d.values, all[at:end])
+			at = end
 		}
 		dims = append(dims, d)
 	}
@@ -766,16 +814,16 @@ func (rs *requestSet) expand(i int) {
 	// then sets or removes each varying key, so no value of an earlier
 	// request survives into the next.
 	base := c.ctx
-	var req Request
+	req := &rs.req
 	if rs.visit != nil {
 		if rs.scratch == nil {
 			rs.scratch = make(Context, 16)
 		}
 		clear(rs.scratch)
-		for k, v := range base {
-			rs.scratch[k] = v
+		for _, kv := range base {
+			rs.scratch[kv.key] = kv.values
 		}
-		req = Request{Principal: c.caller, Action: c.action, Context: rs.scratch}
+		*req = Request{Principal: c.caller, Action: c.action, Context: rs.scratch}
 	}
 	emit := func(idx []int) {
 		rs.reqClass = append(rs.reqClass, i)
@@ -787,17 +835,21 @@ func (rs *requestSet) expand(i int) {
 					delete(rs.scratch, d.key)
 				}
 			}
-			rs.visit(&req, c, i)
+			rs.visit(req, c, i)
 			return
 		}
 		if len(dims) == 0 {
 			// Nothing varies: the class's identity context is the request's.
-			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: base})
+			ctx := make(Context, len(base))
+			for _, kv := range base {
+				ctx[kv.key] = kv.values
+			}
+			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: ctx})
 			return
 		}
 		ctx := make(Context, len(base)+len(dims))
-		for k, v := range base {
-			ctx[k] = v
+		for _, kv := range base {
+			ctx[kv.key] = kv.values
 		}
 		for j, d := range dims {
 			if idx[j] < len(d.values) {
