@@ -124,9 +124,10 @@ func judgeTrust(doc *Document, opt TrustOptions) *trustJudgement {
 	}
 	var hits []hit
 	var buf []piece
+	cm := newClassMatcher(doc)
 	j.rs = streamRequests(opt, func(req *Request, _ *class, class int) {
 		var dec Decision
-		dec, buf = evalPieces(doc, req, buf[:0])
+		dec, buf = cm.eval(req, class, buf[:0])
 		j.allowed = append(j.allowed, dec == Allowed)
 		if dec != Allowed {
 			return
