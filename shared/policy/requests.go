@@ -110,6 +110,9 @@ type requestSet struct {
 	visit   func(req *Request, c *class, class int)
 	scratch Context
 	req     Request // the streamed request
+	// arenas backing the classes' identity contexts
+	valArena []string
+	kvArena  []keyValues
 }
 
 const (
@@ -149,7 +152,7 @@ func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
 // each to visit instead of keeping it: the request (and its Context) is
 // only valid during the call. This is the fast path; reqClass is kept.
 func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
-	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit, classes: make([]class, 0, 32)}
+	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit, classes: make([]class, 0, 32), reqClass: make([]int, 0, 128)}
 	for _, d := range docs {
 		if d != nil {
 			rs.docs = append(rs.docs, d)
@@ -289,8 +292,23 @@ func (rs *requestSet) tested(k string) bool {
 	return ok
 }
 
-// set gives class c the identity key k with values vs when it can matter.
-func (rs *requestSet) set(c *class, k string, vs ...string) {
+// set gives class c the identity key k with value v when it can matter.
+func (rs *requestSet) set(c *class, k string, v string) {
+	if !rs.tested(k) {
+		return
+	}
+	// Single values share one backing array per request set.
+	if len(rs.valArena) == cap(rs.valArena) {
+		rs.valArena = make([]string, 0, 64)
+	}
+	n := len(rs.valArena)
+	rs.valArena = append(rs.valArena, v)
+	rs.setValues(c, k, rs.valArena[n:n+1:n+1])
+}
+
+// setValues gives class c the identity key k with values vs when it can
+// matter.
+func (rs *requestSet) setValues(c *class, k string, vs []string) {
 	if !rs.tested(k) {
 		return
 	}
@@ -299,6 +317,17 @@ func (rs *requestSet) set(c *class, k string, vs ...string) {
 			c.ctx[i].values = vs
 			return
 		}
+	}
+	if c.ctx == nil {
+		// Room for a class's usual keys, carved from a shared array;
+		// the capacity limit makes an overflowing append copy out.
+		const room = 6
+		if cap(rs.kvArena)-len(rs.kvArena) < room {
+			rs.kvArena = make([]keyValues, 0, 8*room)
+		}
+		n := len(rs.kvArena)
+		rs.kvArena = rs.kvArena[:n+room]
+		c.ctx = rs.kvArena[n:n:n+room]
 	}
 	c.ctx = append(c.ctx, keyValues{k, vs})
 }
@@ -538,7 +567,7 @@ func (rs *requestSet) orgClass(org, path string) {
 		if path != "" {
 			paths = append(paths, fill(path))
 		}
-		rs.set(&c, "aws:principalorgpaths", paths...)
+		rs.setValues(&c, "aws:principalorgpaths", paths)
 	}
 	c.account = org
 	rs.add(c)
