@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 )
 
 // Evaluation of one request against one policy document, as the IAM
@@ -295,18 +296,19 @@ func Unmodelled(d *Document) []string {
 	var out []string
 	out = append(out, d.notes...)
 	for i, s := range d.Statements {
-		at := fmt.Sprintf("statement %d", i)
+		// Built only for a note: most statements have none.
+		at := func() string { return "statement " + strconv.Itoa(i) }
 		for _, n := range s.notes {
-			out = append(out, at+": "+n)
+			out = append(out, at()+": "+n)
 		}
 		if s.Effect != "Allow" && s.Effect != "Deny" {
-			out = append(out, fmt.Sprintf("%s: Effect %q is neither Allow nor Deny", at, s.Effect))
+			out = append(out, fmt.Sprintf("%s: Effect %q is neither Allow nor Deny", at(), s.Effect))
 		}
 		if s.Action == nil && s.NotAction == nil {
-			out = append(out, at+": statement has no Action")
+			out = append(out, at()+": statement has no Action")
 		}
 		if s.Principal == nil && s.NotPrincipal == nil {
-			out = append(out, at+": statement has no Principal")
+			out = append(out, at()+": statement has no Principal")
 		}
 		for _, p := range []*Principal{s.Principal, s.NotPrincipal} {
 			if p == nil || p.Wildcard {
@@ -316,16 +318,16 @@ func Unmodelled(d *Document) []string {
 				switch e.Type {
 				case "AWS", "Service", "Federated":
 				case "":
-					out = append(out, fmt.Sprintf("%s: Principal is a bare string other than \"*\"", at))
+					out = append(out, fmt.Sprintf("%s: Principal is a bare string other than \"*\"", at()))
 				case "CanonicalUser":
-					out = append(out, at+": CanonicalUser names an S3 canonical user; its account cannot be told from the ID")
+					out = append(out, at()+": CanonicalUser names an S3 canonical user; its account cannot be told from the ID")
 				default:
-					out = append(out, fmt.Sprintf("%s: unknown principal type %q", at, e.Type))
+					out = append(out, fmt.Sprintf("%s: unknown principal type %q", at(), e.Type))
 				}
 				if e.Type == "AWS" {
 					for _, v := range e.Values.List {
 						if classifyAWS(v).kind == awsInvalid {
-							out = append(out, fmt.Sprintf("%s: %q is not a recognizable AWS principal", at, v))
+							out = append(out, fmt.Sprintf("%s: %q is not a recognizable AWS principal", at(), v))
 						}
 					}
 				}
@@ -334,7 +336,7 @@ func Unmodelled(d *Document) []string {
 		if s.Condition != nil {
 			for _, b := range s.Condition.Blocks {
 				if !ParseOperator(b.Operator).Known() {
-					out = append(out, fmt.Sprintf("%s: unknown condition operator %q", at, b.Operator))
+					out = append(out, fmt.Sprintf("%s: unknown condition operator %q", at(), b.Operator))
 				}
 			}
 		}
