@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -173,7 +174,7 @@ func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class i
 			rs.namedClasses(d)
 		}
 	}
-	rs.fixedClasses()
+	rs.addFixedClasses()
 	rs.dedupe()
 	for i := range rs.classes {
 		rs.expand(i)
@@ -640,6 +641,50 @@ func (rs *requestSet) federatedClasses(v string) {
 	rs.add(c)
 	c.kind, c.label = kTenantAny, "any "+c.prov.name+" tenant"
 	rs.add(c)
+}
+
+// fixedEntry holds the fixed classes of one configuration as
+// fixedClasses builds them with every key tested. They depend on nothing
+// else, and a sweep judges every role under the same configuration.
+type fixedEntry struct {
+	opt     TrustOptions
+	classes []class
+}
+
+var fixedCache atomic.Pointer[fixedEntry]
+
+func sameOptions(a, b TrustOptions) bool {
+	return a.Account == b.Account && a.Partition == b.Partition && a.TrustedOrg == b.TrustedOrg &&
+		slices.Equal(a.TrustedAccounts, b.TrustedAccounts) && slices.Equal(a.AllowedPrincipals, b.AllowedPrincipals)
+}
+
+// addFixedClasses adds the classes every policy is judged against: the
+// cached ones of this configuration, keeping only the keys this request
+// set tests, exactly as fixedClasses would have built them here.
+func (rs *requestSet) addFixedClasses() {
+	e := fixedCache.Load()
+	if e == nil || !sameOptions(e.opt, rs.opt) {
+		full := &requestSet{opt: rs.opt, keys: map[string]*keyInfo{}, variables: true}
+		full.fixedClasses()
+		opt := rs.opt
+		opt.TrustedAccounts = slices.Clone(opt.TrustedAccounts)
+		opt.AllowedPrincipals = slices.Clone(opt.AllowedPrincipals)
+		e = &fixedEntry{opt: opt, classes: full.classes}
+		fixedCache.Store(e)
+	}
+	for _, fc := range e.classes {
+		c := fc
+		c.ctx = nil
+		for _, kv := range fc.ctx {
+			rs.setValues(&c, kv.key, kv.values) // values are shared, never written
+		}
+		// awsClass gives a role its sessions only when aws:userid is tested.
+		c.sessions = fc.sessions && rs.tested("aws:userid")
+		if !c.sessions {
+			c.roleID = ""
+		}
+		rs.add(c)
+	}
 }
 
 // fixedClasses adds the classes every policy is judged against.
