@@ -891,7 +891,13 @@ func (rs *requestSet) expand(i int) {
 	req := &rs.req
 	if rs.visit != nil {
 		if rs.scratch == nil {
-			rs.scratch = make(Context, 16)
+			// Requests hold only tested keys: a map of that size
+			// (a policy variable may read any key: room for more).
+			hint := len(rs.keys)
+			if rs.variables {
+				hint += 8
+			}
+			rs.scratch = make(Context, hint)
 		}
 		clear(rs.scratch)
 		for _, kv := range base {

@@ -117,7 +117,7 @@ func AnalyzeTrust(doc *Document, opt TrustOptions) TrustReport {
 
 // judgeTrust evaluates doc over the requests derived from it.
 func judgeTrust(doc *Document, opt TrustOptions) *trustJudgement {
-	j := &trustJudgement{opt: opt, doc: doc}
+	j := &trustJudgement{opt: opt, doc: doc, allowed: make([]bool, 0, 128)}
 	type hit struct {
 		p     piece
 		class int
