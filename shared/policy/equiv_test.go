@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -87,5 +88,44 @@ func TestTrustAnswersUnchanged(t *testing.T) {
 			fmt.Sscanf(l, "%d/%d", &ci, &oi)
 			t.Fatalf("answer %s changed (was %q)\ninput: %s\nnow: %s", l, wl[min(i, len(wl)-1)], corpus[ci], equivAnswer(corpus[ci], equivOpts[oi]))
 		}
+	}
+}
+
+// Request sets are recycled between judgements (and the fixed classes
+// cached per configuration): judgements running at once, under different
+// configurations, must still give the answers they give alone.
+func TestTrustAnswersConcurrent(t *testing.T) {
+	corpus := equivCorpus(t)
+	n := 300
+	if testing.Short() {
+		n = 60
+	}
+	corpus = corpus[len(corpus)-n:]
+	want := make([][]string, len(equivOpts))
+	for oi, opt := range equivOpts {
+		for _, raw := range corpus {
+			want[oi] = append(want[oi], equivAnswer(raw, opt))
+		}
+	}
+	errs := make(chan string, 8)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range corpus {
+				i := (k*7 + g*13) % len(corpus)
+				oi := (k + g) % len(equivOpts)
+				if got := equivAnswer(corpus[i], equivOpts[oi]); got != want[oi][i] {
+					errs <- fmt.Sprintf("policy %s under options %d: concurrent answer\n%s\nalone\n%s", corpus[i], oi, got, want[oi][i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

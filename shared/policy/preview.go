@@ -90,6 +90,7 @@ func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string)
 			g.violAfter = true
 		}
 	}, before, after)
+	defer rs.release()
 	if len(per) < len(rs.classes) {
 		per = append(per, make([]agg, len(rs.classes)-len(per))...)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -153,7 +154,14 @@ func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
 // each to visit instead of keeping it: the request (and its Context) is
 // only valid during the call. This is the fast path; reqClass is kept.
 func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
-	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit, classes: make([]class, 0, 32), reqClass: make([]int, 0, 128)}
+	var rs *requestSet
+	if visit != nil {
+		rs = rsPool.Get().(*requestSet)
+		rs.opt, rs.visit = opt, visit
+	} else {
+		rs = newRequestSet()
+		rs.opt = opt
+	}
 	for _, d := range docs {
 		if d != nil {
 			rs.docs = append(rs.docs, d)
@@ -180,6 +188,39 @@ func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class i
 		rs.expand(i)
 	}
 	return rs
+}
+
+func newRequestSet() *requestSet {
+	return &requestSet{keys: map[string]*keyInfo{}, classes: make([]class, 0, 32), reqClass: make([]int, 0, 128)}
+}
+
+// rsPool recycles streamed request sets: their classes, arenas and maps
+// are most of what judging a policy allocates.
+var rsPool = sync.Pool{New: func() any { return newRequestSet() }}
+
+// release returns a streamed request set for reuse. Nothing may use rs,
+// its classes or their contexts afterwards; what callers keep of a
+// judgement (labels, accounts, reasons) are strings, which reuse cannot
+// change.
+func (rs *requestSet) release() {
+	if rs == nil || rs.visit == nil {
+		return
+	}
+	clear(rs.classes)
+	clear(rs.keys)
+	clear(rs.valArena)
+	clear(rs.kvArena)
+	*rs = requestSet{
+		keys:     rs.keys,
+		classes:  rs.classes[:0],
+		reqClass: rs.reqClass[:0],
+		keyOrder: rs.keyOrder[:0],
+		docs:     rs.docs[:0],
+		scratch:  rs.scratch,
+		valArena: rs.valArena[:0],
+		kvArena:  rs.kvArena[:0],
+	}
+	rsPool.Put(rs)
 }
 
 func (rs *requestSet) collectKeys(d *Document) {

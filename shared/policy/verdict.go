@@ -112,7 +112,9 @@ type trustJudgement struct {
 
 // AnalyzeTrust judges who may assume a role under doc.
 func AnalyzeTrust(doc *Document, opt TrustOptions) TrustReport {
-	return judgeTrust(doc, opt.withDefaults()).report
+	j := judgeTrust(doc, opt.withDefaults())
+	j.rs.release()
+	return j.report
 }
 
 // judgeTrust evaluates doc over the requests derived from it.
