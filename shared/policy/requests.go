@@ -57,9 +57,9 @@ type class struct {
 	caller  Caller
 	action  string
 	ctx     []keyValues // identity keys
-	account string  // account label for external_accounts
-	pattern string  // the policy or configuration text this class stands for
-	host    string  // federated: provider host
+	account string      // account label for external_accounts
+	pattern string      // the policy or configuration text this class stands for
+	host    string      // federated: provider host
 	prov    *provider
 	// sessions: a role's session names to try (aws:userid's second part).
 	roleID   string
@@ -115,6 +115,7 @@ type requestSet struct {
 	// arenas backing the classes' identity contexts
 	valArena []string
 	kvArena  []keyValues
+	freeDims map[string]dimension // freeDim's answers by key
 }
 
 const (
@@ -210,7 +211,9 @@ func (rs *requestSet) release() {
 	clear(rs.keys)
 	clear(rs.valArena)
 	clear(rs.kvArena)
+	clear(rs.freeDims)
 	*rs = requestSet{
+		freeDims: rs.freeDims,
 		keys:     rs.keys,
 		classes:  rs.classes[:0],
 		reqClass: rs.reqClass[:0],
@@ -369,7 +372,7 @@ func (rs *requestSet) setValues(c *class, k string, vs []string) {
 		}
 		n := len(rs.kvArena)
 		rs.kvArena = rs.kvArena[:n+room]
-		c.ctx = rs.kvArena[n:n:n+room]
+		c.ctx = rs.kvArena[n : n : n+room]
 	}
 	c.ctx = append(c.ctx, keyValues{k, vs})
 }
@@ -1089,6 +1092,20 @@ func splitClaim(k string) (string, string) {
 // freeDim: a key the caller chooses: each constant, a match of each Like
 // pattern, one value matching none, absent.
 func (rs *requestSet) freeDim(k string, ki *keyInfo) dimension {
+	// The same for every class: built once per request set, and only
+	// read afterwards.
+	if d, ok := rs.freeDims[k]; ok {
+		return d
+	}
+	if rs.freeDims == nil {
+		rs.freeDims = map[string]dimension{}
+	}
+	d := rs.buildFreeDim(k, ki)
+	rs.freeDims[k] = d
+	return d
+}
+
+func (rs *requestSet) buildFreeDim(k string, ki *keyInfo) dimension {
 	d := dimension{key: k, absent: true}
 	switch ki.kind {
 	case 'b':
