@@ -91,6 +91,8 @@ type keyInfo struct {
 	values []string
 	like   bool
 	kind   byte // 's'tring, 'n'umeric, 'd'ate, 'b'ool, 'i'p
+	// identity, network: the key is in identityKeys, networkKeys
+	identity, network bool
 }
 
 type requestSet struct {
@@ -104,6 +106,8 @@ type requestSet struct {
 	// first test them, so that classes and labels come out in the same
 	// order on every run.
 	keyOrder []string
+	keyInfos []*keyInfo // keyOrder's keys' infos, in that order
+	dimBuf   []dimension
 	sessions []string
 	docs     []*Document
 	// variables: a document holds a policy variable, which may read any key.
@@ -218,12 +222,20 @@ func (rs *requestSet) release() {
 		classes:  rs.classes[:0],
 		reqClass: rs.reqClass[:0],
 		keyOrder: rs.keyOrder[:0],
+		keyInfos: clearSlice(rs.keyInfos),
+		dimBuf:   rs.dimBuf,
 		docs:     rs.docs[:0],
 		scratch:  rs.scratch,
 		valArena: rs.valArena[:0],
 		kvArena:  rs.kvArena[:0],
 	}
 	rsPool.Put(rs)
+}
+
+// clearSlice empties s, dropping what it referred to, for reuse.
+func clearSlice[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
 
 func (rs *requestSet) collectKeys(d *Document) {
@@ -237,9 +249,10 @@ func (rs *requestSet) collectKeys(d *Document) {
 				k := strings.ToLower(e.Key)
 				ki := rs.keys[k]
 				if ki == nil {
-					ki = &keyInfo{name: e.Key, kind: 's'}
+					ki = &keyInfo{name: e.Key, kind: 's', identity: identityKeys[k], network: networkKeys[k]}
 					rs.keys[k] = ki
 					rs.keyOrder = append(rs.keyOrder, k)
+					rs.keyInfos = append(rs.keyInfos, ki)
 				}
 				if op.Like() {
 					ki.like = true
@@ -839,7 +852,8 @@ const maxVariants = 512
 // expand adds the requests of class i: the product of its free choices.
 func (rs *requestSet) expand(i int) {
 	c := &rs.classes[i]
-	var dims []dimension
+	dims := rs.dimBuf[:0]
+	defer func() { clear(dims); rs.dimBuf = dims[:0] }()
 	if c.sessions {
 		// One string holds every "<role ID>:<session>"; the values are
 		// slices of it.
@@ -884,13 +898,13 @@ func (rs *requestSet) expand(i int) {
 		}
 		dims = append(dims, d)
 	}
-	for _, k := range rs.keyOrder {
-		ki := rs.keys[k]
-		if identityKeys[k] {
+	for ii, k := range rs.keyOrder {
+		ki := rs.keyInfos[ii]
+		if ki.identity {
 			continue
 		}
 		switch {
-		case networkKeys[k]:
+		case ki.network:
 			if c.caller.Type == "Federated" {
 				continue
 			}
