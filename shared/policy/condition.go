@@ -61,9 +61,33 @@ var negatedOps = map[string]bool{
 	"ArnNotEquals": true, "ArnNotLike": true,
 }
 
+// canonicalOps holds ParseOperator's answer for every operator spelled
+// as the IAM documentation spells it, which is how policies write them:
+// conditions are evaluated for every request, and this spares the
+// lowercasing.
+var canonicalOps = func() map[string]Operator {
+	m := map[string]Operator{}
+	for _, base := range baseOps {
+		for _, set := range []string{"", "ForAnyValue:", "ForAllValues:"} {
+			for _, sfx := range []string{"", "IfExists"} {
+				name := set + base + sfx
+				m[name] = parseOperator(name)
+			}
+		}
+	}
+	return m
+}()
+
 // ParseOperator splits an operator into set prefix, base and IfExists.
 // Names are matched case-insensitively; unknown ones have Base "".
 func ParseOperator(raw string) Operator {
+	if o, ok := canonicalOps[raw]; ok {
+		return o
+	}
+	return parseOperator(raw)
+}
+
+func parseOperator(raw string) Operator {
 	o := Operator{Raw: raw}
 	s := raw
 	if i := strings.IndexByte(s, ':'); i >= 0 {
@@ -97,6 +121,21 @@ type Context map[string][]string
 func (c Context) lookup(key string) ([]string, bool) {
 	if v, ok := c[key]; ok {
 		return v, true
+	}
+	// Requests carry keys in lower case; policies write them in any.
+	if len(key) <= 128 {
+		var buf [128]byte
+		b := buf[:len(key)]
+		upper := false
+		for i := 0; i < len(key); i++ {
+			b[i] = lowerASCII(key[i])
+			upper = upper || b[i] != key[i]
+		}
+		if upper {
+			if v, ok := c[string(b)]; ok {
+				return v, true
+			}
+		}
 	}
 	for k, v := range c {
 		if strings.EqualFold(k, key) {

@@ -2,7 +2,7 @@ package policy
 
 import (
 	"fmt"
-	"strings"
+	"strconv"
 )
 
 // Evaluation of one request against one policy document, as the IAM
@@ -79,7 +79,29 @@ type piece struct {
 // evalPieces evaluates req and, when it is allowed, appends to buf every
 // Allow piece that lets it through.
 func evalPieces(d *Document, req *Request, buf []piece) (Decision, []piece) {
-	allowed := false
+	var m matched
+	m.match(d, req)
+	return m.decide(d, req.Context, buf)
+}
+
+// matched is the first half of evaluating a request: the statements whose
+// effect, action, resource and principal apply to it, with the pieces that
+// name the caller. It depends on who sends the request and what it asks,
+// not on its condition context, so the trust evaluator computes it once
+// per caller class and decides each of the class's requests from it.
+type matched struct {
+	stmts  []matchedStatement
+	pieces []piece
+}
+
+type matchedStatement struct {
+	stmt     int
+	from, to int // its pieces: pieces[from:to]
+}
+
+// match fills m for req under d.
+func (m *matched) match(d *Document, req *Request) {
+	m.stmts, m.pieces = m.stmts[:0], m.pieces[:0]
 	for i, s := range d.Statements {
 		if s.Effect != "Allow" && s.Effect != "Deny" {
 			continue
@@ -87,35 +109,64 @@ func evalPieces(d *Document, req *Request, buf []piece) (Decision, []piece) {
 		if !actionMatches(s, req.Action) || !resourceMatches(s, req.Resource) {
 			continue
 		}
-		mark := len(buf)
+		mark := len(m.pieces)
 		switch {
 		case s.NotPrincipal != nil:
 			if principalIndex(s.NotPrincipal, &req.Principal) != -2 {
 				continue
 			}
-			buf = append(buf, piece{stmt: i, value: -1})
+			m.pieces = append(m.pieces, piece{stmt: i, value: -1})
 		default:
-			buf = appendPrincipalPieces(buf, s.Principal, &req.Principal, i)
-			if len(buf) == mark {
+			m.pieces = appendPrincipalPieces(m.pieces, s.Principal, &req.Principal, i)
+			if len(m.pieces) == mark {
 				continue
 			}
 		}
-		ok, err := Evaluate(s.Condition, req.Context, d.Version)
+		m.stmts = append(m.stmts, matchedStatement{stmt: i, from: mark, to: len(m.pieces)})
+	}
+}
+
+// decide finishes the evaluation over the request's condition context,
+// appending to buf the Allow pieces that let it through.
+func (m *matched) decide(d *Document, ctx Context, buf []piece) (Decision, []piece) {
+	allowed := false
+	for _, ms := range m.stmts {
+		s := d.Statements[ms.stmt]
+		ok, err := Evaluate(s.Condition, ctx, d.Version)
 		if err != nil || !ok {
 			// A condition IAM cannot evaluate fails for an Allow; for a
 			// Deny not firing is the answer that over-reports access.
-			buf = buf[:mark]
 			continue
 		}
 		if s.Effect == "Deny" {
 			return ExplicitDeny, buf[:0]
 		}
+		buf = append(buf, m.pieces[ms.from:ms.to]...)
 		allowed = true
 	}
 	if allowed {
 		return Allowed, buf
 	}
 	return ImplicitDeny, buf
+}
+
+// classMatcher evaluates a stream of requests against one document,
+// matching statements again only when the caller class changes (a class's
+// requests differ only in their condition context).
+type classMatcher struct {
+	d     *Document
+	class int
+	m     matched
+}
+
+func newClassMatcher(d *Document) *classMatcher { return &classMatcher{d: d, class: -1} }
+
+func (cm *classMatcher) eval(req *Request, class int, buf []piece) (Decision, []piece) {
+	if class != cm.class {
+		cm.m.match(cm.d, req)
+		cm.class = class
+	}
+	return cm.m.decide(cm.d, req.Context, buf)
 }
 
 // actionMatches: Action and NotAction hold case-insensitive globs.
@@ -232,7 +283,7 @@ func principalValueMatches(typ, v string, c *Caller) bool {
 		}
 		return globMatch(v, c.ID, false) || (c.Session != "" && globMatch(v, c.Session, false))
 	case "Service":
-		return globMatch(strings.ToLower(v), strings.ToLower(c.ID), false)
+		return globMatch(v, c.ID, true)
 	case "Federated":
 		return v == c.ID
 	}
@@ -245,18 +296,19 @@ func Unmodelled(d *Document) []string {
 	var out []string
 	out = append(out, d.notes...)
 	for i, s := range d.Statements {
-		at := fmt.Sprintf("statement %d", i)
+		// Built only for a note: most statements have none.
+		at := func() string { return "statement " + strconv.Itoa(i) }
 		for _, n := range s.notes {
-			out = append(out, at+": "+n)
+			out = append(out, at()+": "+n)
 		}
 		if s.Effect != "Allow" && s.Effect != "Deny" {
-			out = append(out, fmt.Sprintf("%s: Effect %q is neither Allow nor Deny", at, s.Effect))
+			out = append(out, fmt.Sprintf("%s: Effect %q is neither Allow nor Deny", at(), s.Effect))
 		}
 		if s.Action == nil && s.NotAction == nil {
-			out = append(out, at+": statement has no Action")
+			out = append(out, at()+": statement has no Action")
 		}
 		if s.Principal == nil && s.NotPrincipal == nil {
-			out = append(out, at+": statement has no Principal")
+			out = append(out, at()+": statement has no Principal")
 		}
 		for _, p := range []*Principal{s.Principal, s.NotPrincipal} {
 			if p == nil || p.Wildcard {
@@ -266,16 +318,16 @@ func Unmodelled(d *Document) []string {
 				switch e.Type {
 				case "AWS", "Service", "Federated":
 				case "":
-					out = append(out, fmt.Sprintf("%s: Principal is a bare string other than \"*\"", at))
+					out = append(out, fmt.Sprintf("%s: Principal is a bare string other than \"*\"", at()))
 				case "CanonicalUser":
-					out = append(out, at+": CanonicalUser names an S3 canonical user; its account cannot be told from the ID")
+					out = append(out, at()+": CanonicalUser names an S3 canonical user; its account cannot be told from the ID")
 				default:
-					out = append(out, fmt.Sprintf("%s: unknown principal type %q", at, e.Type))
+					out = append(out, fmt.Sprintf("%s: unknown principal type %q", at(), e.Type))
 				}
 				if e.Type == "AWS" {
 					for _, v := range e.Values.List {
 						if classifyAWS(v).kind == awsInvalid {
-							out = append(out, fmt.Sprintf("%s: %q is not a recognizable AWS principal", at, v))
+							out = append(out, fmt.Sprintf("%s: %q is not a recognizable AWS principal", at(), v))
 						}
 					}
 				}
@@ -284,7 +336,7 @@ func Unmodelled(d *Document) []string {
 		if s.Condition != nil {
 			for _, b := range s.Condition.Blocks {
 				if !ParseOperator(b.Operator).Known() {
-					out = append(out, fmt.Sprintf("%s: unknown condition operator %q", at, b.Operator))
+					out = append(out, fmt.Sprintf("%s: unknown condition operator %q", at(), b.Operator))
 				}
 			}
 		}

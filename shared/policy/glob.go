@@ -8,7 +8,11 @@ import "strings"
 // case-insensitively (StringLike is case-sensitive; action names are not).
 func globMatch(pattern, s string, fold bool) bool {
 	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+		if !isASCII(pattern) || !isASCII(s) {
+			pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+		} else {
+			return globMatchASCIIFold(pattern, s)
+		}
 	}
 	// Iterative matcher with single backtrack point: linear for policies.
 	p, i := 0, 0
@@ -36,6 +40,52 @@ func globMatch(pattern, s string, fold bool) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// globMatchASCIIFold is globMatch of the lowercased ASCII strings, without
+// building them (actions are matched for every request).
+func globMatchASCIIFold(pattern, s string) bool {
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		if p < len(pattern) && (pattern[p] == '?' || lowerASCII(pattern[p]) == lowerASCII(s[i])) {
+			p++
+			i++
+			continue
+		}
+		if p < len(pattern) && pattern[p] == '*' {
+			starP, starI = p, i
+			p++
+			continue
+		}
+		if starP >= 0 {
+			p = starP + 1
+			starI++
+			i = starI
+			continue
+		}
+		return false
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // hasWildcard reports whether s contains an IAM wildcard.

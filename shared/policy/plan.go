@@ -60,6 +60,7 @@ func PlanTrust(doc *Document, opt TrustOptions, sizeQuota int) (TrustPlan, error
 		return plan, fmt.Errorf("plan trust: TrustOptions.Account %q is not a 12-digit account ID", opt.Account)
 	}
 	j := judgeTrust(doc, opt)
+	defer j.rs.release()
 	plan.Findings = j.report.Findings
 	plan.Preview = keepsOnly(j)
 	if j.report.Unsure {

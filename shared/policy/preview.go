@@ -67,9 +67,13 @@ func (c *class) allowedByPattern(opt TrustOptions) bool {
 func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string) {
 	type agg struct{ lost, kept, gained, violAfter bool }
 	var per []agg
+	cb, ca := newClassMatcher(before), newClassMatcher(after)
+	var buf []piece
 	rs := streamRequests(opt, func(req *Request, c *class, ci int) {
-		b := Eval(before, req) == Allowed
-		a := Eval(after, req) == Allowed
+		var db, da Decision
+		db, buf = cb.eval(req, ci, buf[:0])
+		da, buf = ca.eval(req, ci, buf[:0])
+		b, a := db == Allowed, da == Allowed
 		if ci >= len(per) {
 			per = append(per, make([]agg, ci+1-len(per))...)
 		}
@@ -86,6 +90,7 @@ func previewTrust(before, after *Document, opt TrustOptions) (Preview, []string)
 			g.violAfter = true
 		}
 	}, before, after)
+	defer rs.release()
 	if len(per) < len(rs.classes) {
 		per = append(per, make([]agg, len(rs.classes)-len(per))...)
 	}

@@ -25,11 +25,18 @@ func arnParts(s string) (partition, service, region, account, resource string, o
 	if !strings.HasPrefix(s, "arn:") {
 		return
 	}
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 {
-		return
+	// strings.SplitN's answer, without its slice: this runs for every
+	// principal of every class.
+	rest := s[len("arn:"):]
+	var f [4]string
+	for i := range f {
+		var found bool
+		f[i], rest, found = strings.Cut(rest, ":")
+		if !found {
+			return
+		}
 	}
-	return p[1], p[2], p[3], p[4], p[5], true
+	return f[0], f[1], f[2], f[3], rest, true
 }
 
 func isAccountID(s string) bool {

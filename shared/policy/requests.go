@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,10 +56,10 @@ type class struct {
 	label   string
 	caller  Caller
 	action  string
-	ctx     Context // identity keys
-	account string  // account label for external_accounts
-	pattern string  // the policy or configuration text this class stands for
-	host    string  // federated: provider host
+	ctx     []keyValues // identity keys
+	account string      // account label for external_accounts
+	pattern string      // the policy or configuration text this class stands for
+	host    string      // federated: provider host
 	prov    *provider
 	// sessions: a role's session names to try (aws:userid's second part).
 	roleID   string
@@ -66,12 +68,31 @@ type class struct {
 	network  bool // the caller may be inside the owner's networks
 }
 
+// keyValues is one key of a class's identity context; a class has a few,
+// so a slice serves where a map would cost an allocation per class.
+type keyValues struct {
+	key    string
+	values []string
+}
+
+// get returns the class's values of identity key k.
+func (c *class) get(k string) []string {
+	for _, kv := range c.ctx {
+		if kv.key == k {
+			return kv.values
+		}
+	}
+	return nil
+}
+
 // keyInfo is what the documents say about one condition key.
 type keyInfo struct {
 	name   string // as first written
 	values []string
 	like   bool
 	kind   byte // 's'tring, 'n'umeric, 'd'ate, 'b'ool, 'i'p
+	// identity, network: the key is in identityKeys, networkKeys
+	identity, network bool
 }
 
 type requestSet struct {
@@ -81,6 +102,12 @@ type requestSet struct {
 	reqClass []int
 	notes    []string // not modelled
 	keys     map[string]*keyInfo
+	// keyOrder lists the keys (lowercased) in the order the documents
+	// first test them, so that classes and labels come out in the same
+	// order on every run.
+	keyOrder []string
+	keyInfos []*keyInfo // keyOrder's keys' infos, in that order
+	dimBuf   []dimension
 	sessions []string
 	docs     []*Document
 	// variables: a document holds a policy variable, which may read any key.
@@ -88,6 +115,11 @@ type requestSet struct {
 	// visit, when set, receives each request instead of reqs keeping it.
 	visit   func(req *Request, c *class, class int)
 	scratch Context
+	req     Request // the streamed request
+	// arenas backing the classes' identity contexts
+	valArena []string
+	kvArena  []keyValues
+	freeDims map[string]dimension // freeDim's answers by key
 }
 
 const (
@@ -127,7 +159,14 @@ func deriveRequests(opt TrustOptions, docs ...*Document) *requestSet {
 // each to visit instead of keeping it: the request (and its Context) is
 // only valid during the call. This is the fast path; reqClass is kept.
 func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class int), docs ...*Document) *requestSet {
-	rs := &requestSet{opt: opt, keys: map[string]*keyInfo{}, visit: visit}
+	var rs *requestSet
+	if visit != nil {
+		rs = rsPool.Get().(*requestSet)
+		rs.opt, rs.visit = opt, visit
+	} else {
+		rs = newRequestSet()
+		rs.opt = opt
+	}
 	for _, d := range docs {
 		if d != nil {
 			rs.docs = append(rs.docs, d)
@@ -148,12 +187,55 @@ func streamRequests(opt TrustOptions, visit func(req *Request, c *class, class i
 			rs.namedClasses(d)
 		}
 	}
-	rs.fixedClasses()
+	rs.addFixedClasses()
 	rs.dedupe()
 	for i := range rs.classes {
 		rs.expand(i)
 	}
 	return rs
+}
+
+func newRequestSet() *requestSet {
+	return &requestSet{keys: map[string]*keyInfo{}, classes: make([]class, 0, 32), reqClass: make([]int, 0, 128)}
+}
+
+// rsPool recycles streamed request sets: their classes, arenas and maps
+// are most of what judging a policy allocates.
+var rsPool = sync.Pool{New: func() any { return newRequestSet() }}
+
+// release returns a streamed request set for reuse. Nothing may use rs,
+// its classes or their contexts afterwards; what callers keep of a
+// judgement (labels, accounts, reasons) are strings, which reuse cannot
+// change.
+func (rs *requestSet) release() {
+	if rs == nil || rs.visit == nil {
+		return
+	}
+	clear(rs.classes)
+	clear(rs.keys)
+	clear(rs.valArena)
+	clear(rs.kvArena)
+	clear(rs.freeDims)
+	*rs = requestSet{
+		freeDims: rs.freeDims,
+		keys:     rs.keys,
+		classes:  rs.classes[:0],
+		reqClass: rs.reqClass[:0],
+		keyOrder: rs.keyOrder[:0],
+		keyInfos: clearSlice(rs.keyInfos),
+		dimBuf:   rs.dimBuf,
+		docs:     rs.docs[:0],
+		scratch:  rs.scratch,
+		valArena: rs.valArena[:0],
+		kvArena:  rs.kvArena[:0],
+	}
+	rsPool.Put(rs)
+}
+
+// clearSlice empties s, dropping what it referred to, for reuse.
+func clearSlice[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
 
 func (rs *requestSet) collectKeys(d *Document) {
@@ -167,8 +249,10 @@ func (rs *requestSet) collectKeys(d *Document) {
 				k := strings.ToLower(e.Key)
 				ki := rs.keys[k]
 				if ki == nil {
-					ki = &keyInfo{name: e.Key, kind: 's'}
+					ki = &keyInfo{name: e.Key, kind: 's', identity: identityKeys[k], network: networkKeys[k]}
 					rs.keys[k] = ki
+					rs.keyOrder = append(rs.keyOrder, k)
+					rs.keyInfos = append(rs.keyInfos, ki)
 				}
 				if op.Like() {
 					ki.like = true
@@ -225,26 +309,85 @@ func (rs *requestSet) awsClass(kind classKind, arn, account, pattern, label stri
 	c := class{kind: kind, label: label, action: "sts:AssumeRole", account: account, pattern: pattern}
 	part, _, _, _, res, _ := arnParts(arn)
 	c.caller = Caller{Type: "AWS", ID: arn, Account: account, Partition: part}
-	c.ctx = Context{"aws:principalarn": {arn}, "aws:principalaccount": {account}, "aws:principalisawsservice": {"false"}}
+	rs.set(&c, "aws:principalarn", arn)
+	rs.set(&c, "aws:principalaccount", account)
+	rs.set(&c, "aws:principalisawsservice", "false")
 	switch {
 	case res == "root":
-		c.ctx["aws:principaltype"] = []string{"Account"}
-		c.ctx["aws:userid"] = []string{account}
+		rs.set(&c, "aws:principaltype", "Account")
+		rs.set(&c, "aws:userid", account)
 	case strings.HasPrefix(res, "user/"):
 		c.user = true
 		name := res[strings.LastIndexByte(res, '/')+1:]
-		c.ctx["aws:principaltype"] = []string{"User"}
-		c.ctx["aws:username"] = []string{name}
-		c.ctx["aws:userid"] = []string{"AIDA" + probeID(arn)}
+		rs.set(&c, "aws:principaltype", "User")
+		rs.set(&c, "aws:username", name)
+		if rs.tested("aws:userid") {
+			rs.set(&c, "aws:userid", "AIDA"+probeID(arn))
+		}
 	default:
-		c.ctx["aws:principaltype"] = []string{"AssumedRole"}
-		c.roleID = "AROA" + probeID(arn)
-		c.sessions = true
+		rs.set(&c, "aws:principaltype", "AssumedRole")
+		// The session dimension exists only for a policy that reads
+		// aws:userid; elsewhere every session is the same request.
+		if rs.tested("aws:userid") {
+			c.roleID = "AROA" + probeID(arn)
+			c.sessions = true
+		}
 	}
 	if label == "" {
 		c.label = arn
 	}
 	return c
+}
+
+// tested reports whether a request's value of key k can matter: the
+// documents test it, or a policy variable may read any key. Classes carry
+// only such keys; the others cannot change a decision.
+func (rs *requestSet) tested(k string) bool {
+	if rs.variables {
+		return true
+	}
+	_, ok := rs.keys[k]
+	return ok
+}
+
+// set gives class c the identity key k with value v when it can matter.
+func (rs *requestSet) set(c *class, k string, v string) {
+	if !rs.tested(k) {
+		return
+	}
+	// Single values share one backing array per request set.
+	if len(rs.valArena) == cap(rs.valArena) {
+		rs.valArena = make([]string, 0, 64)
+	}
+	n := len(rs.valArena)
+	rs.valArena = append(rs.valArena, v)
+	rs.setValues(c, k, rs.valArena[n:n+1:n+1])
+}
+
+// setValues gives class c the identity key k with values vs when it can
+// matter.
+func (rs *requestSet) setValues(c *class, k string, vs []string) {
+	if !rs.tested(k) {
+		return
+	}
+	for i := range c.ctx {
+		if c.ctx[i].key == k {
+			c.ctx[i].values = vs
+			return
+		}
+	}
+	if c.ctx == nil {
+		// Room for a class's usual keys, carved from a shared array;
+		// the capacity limit makes an overflowing append copy out.
+		const room = 6
+		if cap(rs.kvArena)-len(rs.kvArena) < room {
+			rs.kvArena = make([]keyValues, 0, 8*room)
+		}
+		n := len(rs.kvArena)
+		rs.kvArena = rs.kvArena[:n+room]
+		c.ctx = rs.kvArena[n : n : n+room]
+	}
+	c.ctx = append(c.ctx, keyValues{k, vs})
 }
 
 // probeID is a stable synthetic unique ID for a class.
@@ -253,7 +396,16 @@ func probeID(s string) string {
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint32(s[i])) * 16777619
 	}
-	return "GCGPROBE" + strings.ToUpper(strconv.FormatUint(uint64(h), 36))
+	// "GCGPROBE" and the hash in upper-case base 36, built in one go.
+	b := make([]byte, 0, 8+7)
+	b = append(b, "GCGPROBE"...)
+	b = strconv.AppendUint(b, uint64(h), 36)
+	for i := 8; i < len(b); i++ {
+		if 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func (rs *requestSet) accountKind(acct, part string) classKind {
@@ -368,8 +520,8 @@ func (rs *requestSet) namedClasses(d *Document) {
 			}
 		}
 	}
-	for k, ki := range rs.keys {
-		for _, v := range ki.values {
+	for _, k := range rs.keyOrder {
+		for _, v := range rs.keys[k].values {
 			switch k {
 			case "aws:principalarn":
 				arnClass(v)
@@ -415,7 +567,7 @@ func (rs *requestSet) uniqueIDClass(d *Document, id string) {
 	}
 	c := rs.awsClass(kOwnNamed, "arn:"+opt.Partition+":iam::"+opt.Account+":"+res, opt.Account, "", "principal with unique ID "+id)
 	if c.user {
-		c.ctx["aws:userid"] = []string{id}
+		rs.set(&c, "aws:userid", id)
 	} else {
 		c.roleID = id
 	}
@@ -467,12 +619,14 @@ func (rs *requestSet) orgClass(org, path string) {
 		kind, acct = kTrustedOrg, probeTrustOrg
 	}
 	c := rs.awsClass(kind, "arn:"+rs.opt.Partition+":iam::"+acct+":role/gcguard-probe-role", acct, "", "any member account of organization "+org)
-	c.ctx["aws:principalorgid"] = []string{org}
-	paths := []string{org + "/r-zq99/ou-zq99-probe/"}
-	if path != "" {
-		paths = append(paths, fill(path))
+	rs.set(&c, "aws:principalorgid", org)
+	if rs.tested("aws:principalorgpaths") {
+		paths := []string{org + "/r-zq99/ou-zq99-probe/"}
+		if path != "" {
+			paths = append(paths, fill(path))
+		}
+		rs.setValues(&c, "aws:principalorgpaths", paths)
 	}
-	c.ctx["aws:principalorgpaths"] = paths
 	c.account = org
 	rs.add(c)
 }
@@ -481,11 +635,12 @@ func (rs *requestSet) serviceClasses(svc string) {
 	opt := rs.opt
 	mk := func(kind classKind, label string, src []string) {
 		c := class{kind: kind, label: label, action: "sts:AssumeRole", pattern: svc,
-			caller: Caller{Type: "Service", ID: svc},
-			ctx:    Context{"aws:principalservicename": {svc}, "aws:principalisawsservice": {"true"}}}
+			caller: Caller{Type: "Service", ID: svc}}
+		rs.set(&c, "aws:principalservicename", svc)
+		rs.set(&c, "aws:principalisawsservice", "true")
 		if src != nil {
-			c.ctx["aws:sourceaccount"] = []string{src[0]}
-			c.ctx["aws:sourcearn"] = []string{src[1]}
+			rs.set(&c, "aws:sourceaccount", src[0])
+			rs.set(&c, "aws:sourcearn", src[1])
 		}
 		rs.add(c)
 	}
@@ -545,6 +700,50 @@ func (rs *requestSet) federatedClasses(v string) {
 	rs.add(c)
 }
 
+// fixedEntry holds the fixed classes of one configuration as
+// fixedClasses builds them with every key tested. They depend on nothing
+// else, and a sweep judges every role under the same configuration.
+type fixedEntry struct {
+	opt     TrustOptions
+	classes []class
+}
+
+var fixedCache atomic.Pointer[fixedEntry]
+
+func sameOptions(a, b TrustOptions) bool {
+	return a.Account == b.Account && a.Partition == b.Partition && a.TrustedOrg == b.TrustedOrg &&
+		slices.Equal(a.TrustedAccounts, b.TrustedAccounts) && slices.Equal(a.AllowedPrincipals, b.AllowedPrincipals)
+}
+
+// addFixedClasses adds the classes every policy is judged against: the
+// cached ones of this configuration, keeping only the keys this request
+// set tests, exactly as fixedClasses would have built them here.
+func (rs *requestSet) addFixedClasses() {
+	e := fixedCache.Load()
+	if e == nil || !sameOptions(e.opt, rs.opt) {
+		full := &requestSet{opt: rs.opt, keys: map[string]*keyInfo{}, variables: true}
+		full.fixedClasses()
+		opt := rs.opt
+		opt.TrustedAccounts = slices.Clone(opt.TrustedAccounts)
+		opt.AllowedPrincipals = slices.Clone(opt.AllowedPrincipals)
+		e = &fixedEntry{opt: opt, classes: full.classes}
+		fixedCache.Store(e)
+	}
+	for _, fc := range e.classes {
+		c := fc
+		c.ctx = nil
+		for _, kv := range fc.ctx {
+			rs.setValues(&c, kv.key, kv.values) // values are shared, never written
+		}
+		// awsClass gives a role its sessions only when aws:userid is tested.
+		c.sessions = fc.sessions && rs.tested("aws:userid")
+		if !c.sessions {
+			c.roleID = ""
+		}
+		rs.add(c)
+	}
+}
+
 // fixedClasses adds the classes every policy is judged against.
 func (rs *requestSet) fixedClasses() {
 	opt := rs.opt
@@ -578,10 +777,15 @@ func (rs *requestSet) fixedClasses() {
 	if opt.TrustedOrg != "" {
 		rs.orgClass(opt.TrustedOrg, "")
 	}
-	rs.add(class{kind: kServiceAny, label: "any AWS service acting for any account", action: "sts:AssumeRole",
-		caller: Caller{Type: "Service", ID: "gcguard-probe.amazonaws.com"},
-		ctx: Context{"aws:principalservicename": {"gcguard-probe.amazonaws.com"}, "aws:principalisawsservice": {"true"},
-			"aws:sourceaccount": {probeForeign}, "aws:sourcearn": {"arn:" + p + ":s3:::gcguard-probe"}}})
+	svc := class{kind: kServiceAny, label: "any AWS service acting for any account", action: "sts:AssumeRole",
+		caller: Caller{Type: "Service", ID: "gcguard-probe.amazonaws.com"}}
+	rs.set(&svc, "aws:principalservicename", "gcguard-probe.amazonaws.com")
+	rs.set(&svc, "aws:principalisawsservice", "true")
+	rs.set(&svc, "aws:sourceaccount", probeForeign)
+	if rs.tested("aws:sourcearn") {
+		rs.set(&svc, "aws:sourcearn", "arn:"+p+":s3:::gcguard-probe")
+	}
+	rs.add(svc)
 	rs.add(class{kind: kProviderAny, label: "any identity provider", action: "sts:AssumeRoleWithWebIdentity",
 		caller: Caller{Type: "Federated", ID: "arn:" + p + ":iam::" + probeForeign + ":oidc-provider/gcguard-probe.example"}})
 }
@@ -591,7 +795,6 @@ func (rs *requestSet) fixedClasses() {
 // configured, else in the first one a policy names (judging as if they
 // were keeps their path through an organization-wide statement).
 func (rs *requestSet) dedupe() {
-	seen := map[string]bool{}
 	out := rs.classes[:0]
 	ownOrg := rs.opt.TrustedOrg
 	if ownOrg == "" {
@@ -605,16 +808,20 @@ func (rs *requestSet) dedupe() {
 		}
 	}
 	for _, c := range rs.classes {
-		k := strconv.Itoa(int(c.kind)) + "|" + c.caller.Type + "|" + c.caller.ID + "|" + c.caller.Session + "|" + c.label
-		if seen[k] {
+		// A policy yields a few dozen classes: a scan beats a map.
+		if slices.ContainsFunc(out, func(o class) bool {
+			return o.kind == c.kind && o.caller.Type == c.caller.Type && o.caller.ID == c.caller.ID &&
+				o.caller.Session == c.caller.Session && o.label == c.label
+		}) {
 			continue
 		}
-		seen[k] = true
-		if c.caller.Type == "AWS" && c.ctx["aws:principalorgid"] == nil && ownOrg != "" {
+		if c.caller.Type == "AWS" && c.get("aws:principalorgid") == nil && ownOrg != "" {
 			switch c.kind {
 			case kOwnRoot, kOwnAny, kOwnNamed, kAllowed, kTrusted:
-				c.ctx["aws:principalorgid"] = []string{ownOrg}
-				c.ctx["aws:principalorgpaths"] = []string{ownOrg + "/r-zq99/ou-zq99-own/"}
+				rs.set(&c, "aws:principalorgid", ownOrg)
+				if rs.tested("aws:principalorgpaths") {
+					rs.set(&c, "aws:principalorgpaths", ownOrg+"/r-zq99/ou-zq99-own/")
+				}
 			}
 		}
 		out = append(out, c)
@@ -645,20 +852,44 @@ const maxVariants = 512
 // expand adds the requests of class i: the product of its free choices.
 func (rs *requestSet) expand(i int) {
 	c := &rs.classes[i]
-	var dims []dimension
+	dims := rs.dimBuf[:0]
+	defer func() { clear(dims); rs.dimBuf = dims[:0] }()
 	if c.sessions {
-		d := dimension{key: "aws:userid"}
+		// One string holds every "<role ID>:<session>"; the values are
+		// slices of it.
+		n := 0
 		for _, s := range rs.sessions {
-			d.values = append(d.values, c.roleID+":"+s)
+			n += len(c.roleID) + 1 + len(s)
+		}
+		var b strings.Builder
+		b.Grow(n)
+		for _, s := range rs.sessions {
+			b.WriteString(c.roleID)
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
+		all := b.String()
+		d := dimension{key: "aws:userid", values: make([]string, 0, len(rs.sessions))}
+		at := 0
+		for _, s := range rs.sessions {
+			end := at + len(c.roleID) + 1 + len(s)
+			d.values = append(d.values, all[at:end])
+			at = end
 		}
 		dims = append(dims, d)
 	}
 	if c.kind == kForeignAny && c.caller.Type == "AWS" {
 		// The attacker may be in an organization of their own, or none.
-		dims = append(dims, dimension{key: "aws:principalorgid", values: []string{probeOrg}, absent: true},
-			dimension{key: "aws:principalorgpaths", values: []string{probeOrg + "/r-zq99/ou-zq99-probe/"}, absent: true})
+		// (A key no document tests cannot change a decision: leaving it
+		// out only drops requests identical to the ones kept.)
+		if rs.tested("aws:principalorgid") {
+			dims = append(dims, dimension{key: "aws:principalorgid", values: []string{probeOrg}, absent: true})
+		}
+		if rs.tested("aws:principalorgpaths") {
+			dims = append(dims, dimension{key: "aws:principalorgpaths", values: []string{probeOrg + "/r-zq99/ou-zq99-probe/"}, absent: true})
+		}
 	}
-	if c.kind == kForeignAny && c.user {
+	if c.kind == kForeignAny && c.user && rs.tested("aws:username") {
 		d := dimension{key: "aws:username", values: []string{"gcguard-probe-user"}}
 		if ki := rs.keys["aws:username"]; ki != nil {
 			for _, v := range ki.values {
@@ -667,12 +898,13 @@ func (rs *requestSet) expand(i int) {
 		}
 		dims = append(dims, d)
 	}
-	for k, ki := range rs.keys {
-		if identityKeys[k] {
+	for ii, k := range rs.keyOrder {
+		ki := rs.keyInfos[ii]
+		if ki.identity {
 			continue
 		}
 		switch {
-		case networkKeys[k]:
+		case ki.network:
 			if c.caller.Type == "Federated" {
 				continue
 			}
@@ -708,41 +940,54 @@ func (rs *requestSet) expand(i int) {
 			break
 		}
 	}
-	// Only keys the documents test matter to the evaluation (all of them
-	// when a policy variable may read any key).
+	// The class carries only keys the documents test (all of them when a
+	// policy variable may read any key). A streamed request reuses one
+	// context: the class's keys are copied in once, and every request
+	// then sets or removes each varying key, so no value of an earlier
+	// request survives into the next.
 	base := c.ctx
-	if !rs.variables {
-		base = make(Context, len(rs.keys))
-		for k, v := range c.ctx {
-			if rs.keys[k] != nil {
-				base[k] = v
+	req := &rs.req
+	if rs.visit != nil {
+		if rs.scratch == nil {
+			// Requests hold only tested keys: a map of that size
+			// (a policy variable may read any key: room for more).
+			hint := len(rs.keys)
+			if rs.variables {
+				hint += 8
 			}
+			rs.scratch = make(Context, hint)
 		}
+		clear(rs.scratch)
+		for _, kv := range base {
+			rs.scratch[kv.key] = kv.values
+		}
+		*req = Request{Principal: c.caller, Action: c.action, Context: rs.scratch}
 	}
 	emit := func(idx []int) {
 		rs.reqClass = append(rs.reqClass, i)
-		if len(dims) == 0 {
-			// Nothing varies: the class's identity context is the request's.
-			req := Request{Principal: c.caller, Action: c.action, Context: base}
-			if rs.visit != nil {
-				rs.visit(&req, c, i)
-			} else {
-				rs.reqs = append(rs.reqs, req)
+		if rs.visit != nil {
+			for j, d := range dims {
+				if idx[j] < len(d.values) {
+					rs.scratch[d.key] = d.values[idx[j] : idx[j]+1 : idx[j]+1]
+				} else {
+					delete(rs.scratch, d.key)
+				}
 			}
+			rs.visit(req, c, i)
 			return
 		}
-		var ctx Context
-		if rs.visit != nil {
-			if rs.scratch == nil {
-				rs.scratch = make(Context, 16)
+		if len(dims) == 0 {
+			// Nothing varies: the class's identity context is the request's.
+			ctx := make(Context, len(base))
+			for _, kv := range base {
+				ctx[kv.key] = kv.values
 			}
-			ctx = rs.scratch
-			clear(ctx)
-		} else {
-			ctx = make(Context, len(base)+len(dims))
+			rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: ctx})
+			return
 		}
-		for k, v := range base {
-			ctx[k] = v
+		ctx := make(Context, len(base)+len(dims))
+		for _, kv := range base {
+			ctx[kv.key] = kv.values
 		}
 		for j, d := range dims {
 			if idx[j] < len(d.values) {
@@ -751,12 +996,7 @@ func (rs *requestSet) expand(i int) {
 				delete(ctx, d.key)
 			}
 		}
-		req := Request{Principal: c.caller, Action: c.action, Context: ctx}
-		if rs.visit != nil {
-			rs.visit(&req, c, i)
-		} else {
-			rs.reqs = append(rs.reqs, req)
-		}
+		rs.reqs = append(rs.reqs, Request{Principal: c.caller, Action: c.action, Context: ctx})
 	}
 	if n > maxVariants {
 		for _, idx := range rs.sparse(dims, width) {
@@ -866,6 +1106,20 @@ func splitClaim(k string) (string, string) {
 // freeDim: a key the caller chooses: each constant, a match of each Like
 // pattern, one value matching none, absent.
 func (rs *requestSet) freeDim(k string, ki *keyInfo) dimension {
+	// The same for every class: built once per request set, and only
+	// read afterwards.
+	if d, ok := rs.freeDims[k]; ok {
+		return d
+	}
+	if rs.freeDims == nil {
+		rs.freeDims = map[string]dimension{}
+	}
+	d := rs.buildFreeDim(k, ki)
+	rs.freeDims[k] = d
+	return d
+}
+
+func (rs *requestSet) buildFreeDim(k string, ki *keyInfo) dimension {
 	d := dimension{key: k, absent: true}
 	switch ki.kind {
 	case 'b':

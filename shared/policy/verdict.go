@@ -112,21 +112,24 @@ type trustJudgement struct {
 
 // AnalyzeTrust judges who may assume a role under doc.
 func AnalyzeTrust(doc *Document, opt TrustOptions) TrustReport {
-	return judgeTrust(doc, opt.withDefaults()).report
+	j := judgeTrust(doc, opt.withDefaults())
+	j.rs.release()
+	return j.report
 }
 
 // judgeTrust evaluates doc over the requests derived from it.
 func judgeTrust(doc *Document, opt TrustOptions) *trustJudgement {
-	j := &trustJudgement{opt: opt, doc: doc}
+	j := &trustJudgement{opt: opt, doc: doc, allowed: make([]bool, 0, 128)}
 	type hit struct {
 		p     piece
 		class int
 	}
 	var hits []hit
 	var buf []piece
+	cm := newClassMatcher(doc)
 	j.rs = streamRequests(opt, func(req *Request, _ *class, class int) {
 		var dec Decision
-		dec, buf = evalPieces(doc, req, buf[:0])
+		dec, buf = cm.eval(req, class, buf[:0])
 		j.allowed = append(j.allowed, dec == Allowed)
 		if dec != Allowed {
 			return
