@@ -796,17 +796,7 @@ func (rs *requestSet) fixedClasses() {
 // were keeps their path through an organization-wide statement).
 func (rs *requestSet) dedupe() {
 	out := rs.classes[:0]
-	ownOrg := rs.opt.TrustedOrg
-	if ownOrg == "" {
-		if ki := rs.keys["aws:principalorgid"]; ki != nil {
-			for _, v := range ki.values {
-				if !hasWildcard(v) {
-					ownOrg = v
-					break
-				}
-			}
-		}
-	}
+	ownOrg, ownPath := rs.ownOrganization()
 	for _, c := range rs.classes {
 		// A policy yields a few dozen classes: a scan beats a map.
 		if slices.ContainsFunc(out, func(o class) bool {
@@ -820,13 +810,54 @@ func (rs *requestSet) dedupe() {
 			case kOwnRoot, kOwnAny, kOwnNamed, kAllowed, kTrusted:
 				rs.set(&c, "aws:principalorgid", ownOrg)
 				if rs.tested("aws:principalorgpaths") {
-					rs.set(&c, "aws:principalorgpaths", ownOrg+"/r-zq99/ou-zq99-own/")
+					rs.set(&c, "aws:principalorgpaths", ownPath)
 				}
 			}
 		}
 		out = append(out, c)
 	}
 	rs.classes = out
+}
+
+// ownOrganization is the organization (and path) own and trusted callers
+// are judged to be in: the trusted organization, else the first one the
+// policy names — a literal ID, or a string its pattern matches ("o-*"
+// admits the own account as surely as any) — or the organization of the
+// first path it names. A GCAS account is always in an organization, so
+// judging it outside would take away access it has.
+func (rs *requestSet) ownOrganization() (org, path string) {
+	org = rs.opt.TrustedOrg
+	firstOf := func(key string) string {
+		ki := rs.keys[key]
+		if ki == nil {
+			return ""
+		}
+		for _, v := range ki.values {
+			if !hasWildcard(v) {
+				return v
+			}
+		}
+		if len(ki.values) > 0 {
+			return fill(ki.values[0])
+		}
+		return ""
+	}
+	if org == "" {
+		org = firstOf("aws:principalorgid")
+	}
+	if p := firstOf("aws:principalorgpaths"); p != "" {
+		pOrg, _, _ := strings.Cut(p, "/")
+		if org == "" {
+			org = pOrg
+		}
+		if pOrg == org {
+			path = p
+		}
+	}
+	if path == "" && org != "" {
+		path = org + "/r-zq99/ou-zq99-own/"
+	}
+	return org, path
 }
 
 // attacker reports whether a class stands for callers gcguard guards

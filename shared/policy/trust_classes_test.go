@@ -169,6 +169,21 @@ func TestPlannerChecks(t *testing.T) {
 		t.Errorf("org-wide *: report %+v plan %s %v %s err %v", r, p.Document, p.Changes, p.Reason, err)
 	}
 
+	// A wildcard organization or path admits this account as surely as any
+	// other: the rewrite keeps its SSO path instead of quarantining (a GCAS
+	// account is always in an organization).
+	for _, cond := range []string{
+		`{"StringLike":{"aws:PrincipalOrgID":"o-*"}}`,
+		`{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-*/*"}}`,
+		`{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-other456/r-ab12/ou-ab12-cd34/*"}}`,
+	} {
+		doc, _ = Parse([]byte(allow(star + `,"Condition":` + cond)))
+		p, err = PlanTrust(doc, noOrg, 2048)
+		if err != nil || !p.Changed || !strings.Contains(string(p.Document), "sso.amazonaws.com") || strings.Contains(string(p.Document), QuarantineSid) || len(p.Preview.Keeps) == 0 {
+			t.Errorf("* with %s: plan %s %v %s keeps %v err %v", cond, p.Document, p.Changes, p.Reason, p.Preview.Keeps, err)
+		}
+	}
+
 	// Owner statements under a Gcguard Sid are the owner's: kept whole.
 	doc, _ = Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Sid":"GcguardAccountScoped","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/deployer"},"Action":"sts:AssumeRole"},{"Effect":"Allow",` + star + `}]}`))
 	p, err = PlanTrust(doc, testOpt, 2048)
