@@ -135,7 +135,6 @@ type ParameterExemptions struct {
 
 	mu       sync.Mutex
 	cached   config.ExemptionDoc
-	legacy   bool
 	fetched  time.Time
 	verified map[string]bool // entry digest+MAC → valid
 	reported map[string]bool // parameter values already reported as unusable

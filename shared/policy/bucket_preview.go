@@ -332,16 +332,6 @@ func (ps *bucketPreviewSet) requests(fn func(pr previewRequest)) {
 	}
 }
 
-func joinQ(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " " + b
-}
-
 // effective is the preview's reading of a decision: own-account principals
 // are allowed unless denied (their IAM policies may grant).
 func effective(d BucketDecision, p ReqPrincipal) bool {

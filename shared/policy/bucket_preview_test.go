@@ -27,8 +27,7 @@ func put(p ReqPrincipal, sse, key string) BucketRequest {
 }
 
 var (
-	ownRole   = ReqPrincipal{Kind: ReqAWS, Account: "111111111111", ARN: "arn:aws:iam::111111111111:role/app", Type: "AssumedRole", Label: "own role", Own: true}
-	anonymous = ReqPrincipal{Kind: ReqAnonymous, Label: "anonymous", Public: true}
+	ownRole = ReqPrincipal{Kind: ReqAWS, Account: "111111111111", ARN: "arn:aws:iam::111111111111:role/app", Type: "AssumedRole", Label: "own role", Own: true}
 )
 
 // effectiveUpload reports whether some upload over TLS is left for p.

@@ -133,18 +133,3 @@ func globsIntersect(a, b string) bool {
 	return rec(0, 0)
 }
 
-// globSubset reports, conservatively, whether every string matching p also
-// matches q. It answers true only when sure: q is "*", equal to p, or a
-// literal prefix followed by one trailing '*' that p's literal prefix
-// extends. Restoring an allowed pattern is only safe when it is a subset
-// of what could assume before, or the rewrite would widen access.
-func globSubset(p, q string) bool {
-	if q == "*" || p == q {
-		return true
-	}
-	i := strings.IndexAny(q, "*?")
-	if i != len(q)-1 || q[i] != '*' {
-		return false
-	}
-	return strings.HasPrefix(literalPrefix(p), q[:i])
-}
