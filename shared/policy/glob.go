@@ -132,4 +132,3 @@ func globsIntersect(a, b string) bool {
 	}
 	return rec(0, 0)
 }
-
