@@ -64,7 +64,7 @@ func init() {
 		ph(`IAM user (\S+) exists; GCAS accounts use IAM Identity Center instead`, func(m []string) string {
 			return "IAM ユーザー " + m[1] + " が存在します。GCAS アカウントは IAM Identity Center 経由でサインインします。"
 		}),
-		lit("IAM users are prohibited: delete the user, or record the Digital Agency's approval as an exemption",
+		lit("GCAS accounts sign in through IAM Identity Center and need no IAM users: delete the user, or record its approval as an exemption",
 			"IAM ユーザーは作成しない運用です。不要であればユーザーを削除し、承認を受けて利用する場合は例外として登録してください。"),
 		ph(`IAM user (\S+): console password set`, func(m []string) string { return "IAM ユーザー " + m[1] + "：コンソールパスワードあり" }),
 		ph(`IAM user (\S+): no console password`, func(m []string) string { return "IAM ユーザー " + m[1] + "：コンソールパスワードなし" }),

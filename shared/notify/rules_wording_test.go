@@ -166,7 +166,7 @@ func TestReportOnlyReasonsAreJapanese(t *testing.T) {
 		"dry run: nothing is changed",
 		"the call failed (AccessDenied): nothing changed",
 		"configured to report console passwords, not delete them (GCGUARD_IAMUSER_DELETE_LOGIN_PROFILE)",
-		"IAM users are prohibited: delete the user, or record the Digital Agency's approval as an exemption",
+		"GCAS accounts sign in through IAM Identity Center and need no IAM users: delete the user, or record its approval as an exemption",
 		"only the root user can delete the root user's access keys: sign in as root, open Security credentials and delete the key",
 		"the event does not say which key; gcguard never touches another key of the user",
 		"gcguard cannot read this trust policy, so it cannot judge it: review it by hand",

@@ -126,7 +126,7 @@ func (r *IAMUser) Plan(in guardrail.PlanInput) (guardrail.Plan, error) {
 			Violations: []finding.Code{finding.IAMUserCreated},
 			Findings:   []finding.Finding{{Statement: -1, Code: string(finding.IAMUserCreated), Reason: "IAM user " + t.User + " exists; GCAS accounts use IAM Identity Center instead"}},
 			Before:     fmt.Sprintf("IAM user %s (console password: %t)", t.User, st.LoginProfile),
-			ReportOnly: "IAM users are prohibited: delete the user, or record the Digital Agency's approval as an exemption",
+			ReportOnly: "GCAS accounts sign in through IAM Identity Center and need no IAM users: delete the user, or record its approval as an exemption",
 		}, nil
 	}
 	if !st.LoginProfile {
@@ -165,7 +165,7 @@ func (r *IAMUser) Apply(ctx context.Context, t guardrail.Target, p *guardrail.Pl
 func (*IAMUser) Explain(ev *cloudtrail.Event, t guardrail.Target, cfg *config.Config) guardrail.Explanation {
 	if t.Kind == KindUser {
 		return guardrail.Explanation{Act: true, Violations: []finding.Code{finding.IAMUserCreated},
-			Reason: "IAM user " + t.User + " was created: IAM users are prohibited; gcguard reports it"}
+			Reason: "IAM user " + t.User + " was created: GCAS accounts sign in through IAM Identity Center and need no IAM users; gcguard reports it"}
 	}
 	what := "reports it"
 	if cfg.DeleteLoginProf {
