@@ -94,7 +94,7 @@ func newOwnWorkRig(event []byte, deep bool) (*ownWorkRig, error) {
 	rig := &ownWorkRig{eng: eng, iam: fi, event: event}
 	if deep {
 		rig.name = "engine + audit encoding + notice rendering (fakes at the SDK interfaces)"
-		eng.Audit = &audit.Store{DB: fakeDynamoDB{}, Table: cfg.AuditTable}
+		eng.Audit = &audit.Store{DB: fakeDynamoDB{}, Table: cfg.AuditTable, MAC: &audit.MAC{KMS: fakeKMS{}, KeyARN: "arn:aws:kms:ap-northeast-1:123456789012:key/bench-mac"}}
 		eng.Notifier = &notify.Publisher{SNS: fakeSNS{}, TopicARN: cfg.TopicARN, Language: cfg.Language, Mask: cfg.MaskActor}
 		eng.Stacks = &guardrail.CFNStacks{CFN: func(string) guardrail.CloudFormationAPI { return fakeCFN{} }}
 	} else {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/gcguard/gcguard/shared/guardrail"
@@ -26,6 +28,15 @@ func (h *handlerRig) bareInputs(ctx context.Context, p accessKeyPath) (*bareInpu
 		return nil, err
 	}
 	in.pk = "RES#" + bareARN
+	// One valid MAC over a digest-sized message, for the bare verifies.
+	in.macKeyARN, in.macMsg = cfg.MacKeyARN, make([]byte, 32)
+	if in.macKeyARN != "" {
+		m, err := kms.NewFromConfig(h.sb.AWS).GenerateMac(ctx, &kms.GenerateMacInput{KeyId: aws.String(in.macKeyARN), Message: in.macMsg, MacAlgorithm: kmstypes.MacAlgorithmSpecHmacSha256})
+		if err != nil {
+			return nil, fmt.Errorf("prepare a MAC for the bare replay: %w", err)
+		}
+		in.mac = m.Mac
+	}
 	engineARN, err := h.userARN(ctx, p.engineUser)
 	if err != nil {
 		return nil, err
@@ -75,5 +86,6 @@ func (h *handlerRig) userARN(ctx context.Context, user string) (string, error) {
 func (in *bareInputs) with(cfg aws.Config) *bareInputs {
 	c := *in
 	c.iam, c.db, c.sns, c.cfn = iam.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg), sns.NewFromConfig(cfg), cloudformation.NewFromConfig(cfg)
+	c.kms = kms.NewFromConfig(cfg)
 	return &c
 }

@@ -14,6 +14,8 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/gcguard/gcguard/shared/testkit"
@@ -47,11 +49,17 @@ type bareInputs struct {
 	db    *dynamodb.Client
 	sns   *sns.Client
 	cfn   *cloudformation.Client
+	kms   *kms.Client
 	table string
 	topic string
 	user  string // IAM user name
 	pk    string // the user's audit partition
 	lease time.Duration
+
+	// The MAC key, and a digest with its valid MAC: the engine signs and
+	// verifies a 32-byte digest of each item.
+	macMsg, mac []byte
+	macKeyARN   string
 
 	record  map[string]dbtypes.AttributeValue // the engine's audit item, re-keyed per run
 	subject string
@@ -135,6 +143,19 @@ func (in *bareInputs) op(name string, k int) (func(ctx context.Context, it *iter
 		}, nil
 	case "sns:Publish":
 		return in.publish, nil
+	case "kms:GenerateMac":
+		return func(ctx context.Context, _ *iteration) error {
+			_, err := in.kms.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: aws.String(in.macKeyARN), Message: in.macMsg, MacAlgorithm: kmstypes.MacAlgorithmSpecHmacSha256})
+			return err
+		}, nil
+	case "kms:VerifyMac":
+		return func(ctx context.Context, _ *iteration) error {
+			out, err := in.kms.VerifyMac(ctx, &kms.VerifyMacInput{KeyId: aws.String(in.macKeyARN), Message: in.macMsg, Mac: in.mac, MacAlgorithm: kmstypes.MacAlgorithmSpecHmacSha256})
+			if err == nil && !out.MacValid {
+				err = errors.New("the prepared MAC does not verify")
+			}
+			return err
+		}, nil
 	}
 	return nil, fmt.Errorf("the engine called %s, which the bare replay has no equivalent for: add one to replay.go", name)
 }

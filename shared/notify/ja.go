@@ -16,17 +16,20 @@ import (
 // 「（原文）」, so a reader never mistakes it for a translation.
 
 type phrase struct {
-	re *regexp.Regexp
-	ja func(m []string) string
+	re     *regexp.Regexp
+	prefix string // the pattern's literal start: most lines fail on it without running the regexp
+	ja     func(m []string) string
 }
 
 func ph(pattern string, ja func(m []string) string) phrase {
-	return phrase{re: regexp.MustCompile("^" + pattern + "$"), ja: ja}
+	// LiteralPrefix sees nothing past a leading ^, so ask the bare pattern.
+	prefix, _ := regexp.MustCompile(pattern).LiteralPrefix()
+	return phrase{re: regexp.MustCompile("^" + pattern + "$"), prefix: prefix, ja: ja}
 }
 
 // lit is a phrase with no arguments.
 func lit(en, ja string) phrase {
-	return phrase{re: regexp.MustCompile("^" + regexp.QuoteMeta(en) + "$"), ja: func([]string) string { return ja }}
+	return phrase{re: regexp.MustCompile("^" + regexp.QuoteMeta(en) + "$"), prefix: en, ja: func([]string) string { return ja }}
 }
 
 var phrases []phrase
@@ -333,6 +336,9 @@ func translateLine(l string) string {
 	}
 	lead := l[:len(l)-len(strings.TrimLeft(l, " "))]
 	for _, p := range phrases {
+		if !strings.HasPrefix(t, p.prefix) {
+			continue
+		}
 		if m := p.re.FindStringSubmatch(t); m != nil {
 			return lead + p.ja(m)
 		}
