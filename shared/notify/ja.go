@@ -2,10 +2,11 @@ package notify
 
 import (
 	"regexp"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/gcguard/gcguard/shared/finding"
-	"strings"
-	"time"
 )
 
 // The rules describe their actions, before/after states and findings in
@@ -34,7 +35,11 @@ func lit(en, ja string) phrase {
 
 var phrases []phrase
 
-func init() {
+// phrasesOnce compiles the phrase table on first use, not at process start:
+// a function's cold start should not pay for translations it may never need.
+var phrasesOnce sync.Once
+
+func loadPhrases() {
 	phrases = []phrase{
 		// Access keys.
 		ph(`delete access key (\S+) of IAM user (\S+)`, func(m []string) string {
@@ -335,6 +340,7 @@ func translateLine(l string) string {
 		return l
 	}
 	lead := l[:len(l)-len(strings.TrimLeft(l, " "))]
+	phrasesOnce.Do(loadPhrases)
 	for _, p := range phrases {
 		if !strings.HasPrefix(t, p.prefix) {
 			continue
