@@ -5,50 +5,17 @@ import "strings"
 // IAM wildcards: '*' matches any run of characters, '?' any one character.
 
 // globMatch reports whether s matches pattern. fold compares ASCII
-// case-insensitively (StringLike is case-sensitive; action names are not).
+// case-insensitively (StringLike is case-sensitive; action names are not),
+// without building lowercased copies: actions are matched for every request.
 func globMatch(pattern, s string, fold bool) bool {
-	if fold {
-		if !isASCII(pattern) || !isASCII(s) {
-			pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-		} else {
-			return globMatchASCIIFold(pattern, s)
-		}
+	if fold && (!isASCII(pattern) || !isASCII(s)) {
+		pattern, s, fold = strings.ToLower(pattern), strings.ToLower(s), false
 	}
 	// Iterative matcher with single backtrack point: linear for policies.
 	p, i := 0, 0
 	starP, starI := -1, 0
 	for i < len(s) {
-		if p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]) {
-			p++
-			i++
-			continue
-		}
-		if p < len(pattern) && pattern[p] == '*' {
-			starP, starI = p, i
-			p++
-			continue
-		}
-		if starP >= 0 {
-			p = starP + 1
-			starI++
-			i = starI
-			continue
-		}
-		return false
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
-// globMatchASCIIFold is globMatch of the lowercased ASCII strings, without
-// building them (actions are matched for every request).
-func globMatchASCIIFold(pattern, s string) bool {
-	p, i := 0, 0
-	starP, starI := -1, 0
-	for i < len(s) {
-		if p < len(pattern) && (pattern[p] == '?' || lowerASCII(pattern[p]) == lowerASCII(s[i])) {
+		if p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lowerASCII(pattern[p]) == lowerASCII(s[i])) {
 			p++
 			i++
 			continue
