@@ -27,18 +27,7 @@ func TestScanReportsAndChangesNothing(t *testing.T) {
 	moto.ResetT(t)
 	p := moto.StartProxyT(t)
 	ctx := context.Background()
-	cfg, err := p.Config(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := iam.NewFromConfig(cfg)
-	if _, err := im.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
-		t.Fatal(err)
-	}
-	key, err := im.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := addKey(t)
 	p.Reset()
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"scan", "--endpoint", p.Endpoint(), "--region", "us-east-1", "--account", "123456789012", "--json", "--quiet"}, &out, &errb)
@@ -56,7 +45,7 @@ func TestScanReportsAndChangesNothing(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatalf("scan did not report alice's key %s: %s", aws.ToString(key.AccessKey.AccessKeyId), out.String())
+		t.Fatalf("scan did not report alice's key %s: %s", key, out.String())
 	}
 	if m := p.Mutating(""); len(m) != 0 {
 		t.Fatalf("scan made mutating calls: %v", m)
