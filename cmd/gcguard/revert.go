@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
 	"time"
 
@@ -203,11 +202,11 @@ func holdMaxFromEnv() (time.Duration, error) {
 	if v == "" {
 		return config.DefaultHoldMax, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 7*24 {
-		return 0, fmt.Errorf("%s=%q: want whole hours from 1 to 168", config.EnvHoldMaxHours, v)
+	d, err := config.ParseHoldMax(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: %w", config.EnvHoldMaxHours, v, err)
 	}
-	return time.Duration(n) * time.Hour, nil
+	return d, nil
 }
 
 // macKeyOf is the --mac-key flag's value, else the hub stack's MacKeyArn

@@ -199,11 +199,10 @@ func FromEnv(getenv Getenv, knownRules []string) (*Config, error) {
 		}
 	}
 	if v := strings.TrimSpace(getenv(EnvHoldMaxHours)); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 || n > 7*24 {
-			add(EnvHoldMaxHours, v, errors.New("want whole hours from 1 to 168"))
+		if d, perr := ParseHoldMax(v); perr != nil {
+			add(EnvHoldMaxHours, v, perr)
 		} else {
-			c.HoldMax = time.Duration(n) * time.Hour
+			c.HoldMax = d
 		}
 	}
 	if len(errs) > 0 {
@@ -434,4 +433,13 @@ func orDefault(v, def string) string {
 		return v
 	}
 	return def
+}
+
+// ParseHoldMax reads a GCGUARD_HOLD_MAX_HOURS value: whole hours, 1 to 168.
+func ParseHoldMax(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 7*24 {
+		return 0, errors.New("want whole hours from 1 to 168")
+	}
+	return time.Duration(n) * time.Hour, nil
 }
