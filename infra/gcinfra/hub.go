@@ -66,8 +66,8 @@ type HubStack struct {
 
 // Variables the hub sets beyond the runtime configuration contract.
 const (
-	MacKeyEnv       = "GCGUARD_MAC_KEY_ARN"
-	HoldMaxHoursEnv = "GCGUARD_HOLD_MAX_HOURS"
+	MacKeyEnv       = config.EnvMacKeyARN
+	HoldMaxHoursEnv = config.EnvHoldMaxHours
 )
 
 // RevertRoleName is the role operators assume to revert and to exempt.
@@ -140,18 +140,12 @@ func NewHubStack(scope constructs.Construct, id string, p HubProps) (*HubStack, 
 	own := OwnRoles(cfg, p.Functions)
 	rc, err := cfg.Runtime(rules, deployconfig.Resources{
 		AuditTable: *h.State.Table.TableName(), TopicARN: *h.State.Topic.TopicArn(),
-		ExemptionsParam: ExemptionsParamName, OwnRoleARNs: own, KMSKeys: keys,
+		ExemptionsParam: ExemptionsParamName, OwnRoleARNs: own, KMSKeys: keys, MacKeyARN: *h.State.MacKey.KeyArn(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	env := rc.Env()
-	// holdMaxHours, s3Keys and the notices' optional lines.
-	for k, v := range cfg.ExtraEnv() {
-		env[k] = v
-	}
-	env[MacKeyEnv] = *h.State.MacKey.KeyArn()
-	env[HoldMaxHoursEnv] = fmt.Sprint(cfg.HoldMaxHours)
 	// Env leaves out empty values; set every variable functions read, so
 	// a function's configuration is visible in full in the console.
 	for _, name := range RuntimeVariables() {

@@ -116,17 +116,6 @@ const (
 	DefaultHoldMaxHours  = 24
 )
 
-// Runtime variables for the fields this file adds to the runtime contract.
-// They are the names shared/config reads; declared here so the file model
-// can map them without depending on that package's newer fields.
-const (
-	EnvHoldMaxHours = "GCGUARD_HOLD_MAX_HOURS"
-	EnvS3Keys       = "GCGUARD_S3_KEYS"
-	EnvSystemName   = "GCGUARD_SYSTEM_NAME"
-	EnvEnvironment  = "GCGUARD_ENVIRONMENT"
-	EnvContact      = "GCGUARD_CONTACT"
-)
-
 // Load reads, defaults and validates the file. rules are the registered
 // rule names (modes and exemptions may only name those).
 func Load(path string, rules []string) (*File, error) {
@@ -534,6 +523,11 @@ func fileField(env string) string {
 		config.EnvLanguage:          "notices.language",
 		config.EnvAccessKeyAction:   "accessKeyAction",
 		config.EnvModes:             "modes",
+		config.EnvHoldMaxHours:      "holdMaxHours",
+		config.EnvS3Keys:            "s3Keys",
+		config.EnvSystemName:        "notices.systemName",
+		config.EnvEnvironment:       "notices.environment",
+		config.EnvContact:           "notices.contact",
 	}[env]
 	if !ok {
 		return env
@@ -580,6 +574,7 @@ type Resources struct {
 	ExemptionsParam string
 	OwnRoleARNs     []string
 	KMSKeys         map[string]string // region → S3 key ARN (may be CDK tokens)
+	MacKeyARN       string            // the HMAC key that authenticates gcguard's state
 }
 
 // Runtime is the configuration every function receives (as Env()).
@@ -590,37 +585,8 @@ func (f *File) Runtime(rules []string, r Resources) (*config.Config, error) {
 		}
 	}
 	c := f.runtime(r.KMSKeys, r.AuditTable, r.TopicARN, r.ExemptionsParam)
-	c.OwnRoleARNs = r.OwnRoleARNs
+	c.OwnRoleARNs, c.MacKeyARN = r.OwnRoleARNs, r.MacKeyARN
 	return c, nil
-}
-
-// RuntimeEnv is Runtime rendered as the functions' environment, with the
-// variables of the fields this file model adds.
-func (f *File) RuntimeEnv(rules []string, r Resources) (map[string]string, error) {
-	c, err := f.Runtime(rules, r)
-	if err != nil {
-		return nil, err
-	}
-	env := c.Env()
-	for k, v := range f.ExtraEnv() {
-		env[k] = v
-	}
-	return env, nil
-}
-
-// ExtraEnv are the runtime variables of holdMaxHours, s3Keys and the
-// notices' optional lines (unset lines are left out).
-func (f *File) ExtraEnv() map[string]string {
-	env := map[string]string{
-		EnvHoldMaxHours: strconv.Itoa(f.HoldMaxHours),
-		EnvS3Keys:       f.S3Keys,
-	}
-	for k, v := range map[string]string{EnvSystemName: f.Notices.SystemName, EnvEnvironment: f.Notices.Environment, EnvContact: f.Notices.Contact} {
-		if v != "" {
-			env[k] = v
-		}
-	}
-	return env
 }
 
 func (f *File) runtime(keys map[string]string, table, topic, param string) *config.Config {
@@ -651,6 +617,11 @@ func (f *File) runtime(keys map[string]string, table, topic, param string) *conf
 		FixPreexisting:    f.FixPreexisting,
 		LeaseDuration:     config.DefaultLease,
 		HoldDuration:      config.DefaultHold,
+		HoldMax:           time.Duration(f.HoldMaxHours) * time.Hour,
+		S3Keys:            f.S3Keys,
+		SystemName:        f.Notices.SystemName,
+		Environment:       f.Notices.Environment,
+		Contact:           f.Notices.Contact,
 	}
 	for region, k := range f.KMSKeys {
 		if k.KeyARN != "" {

@@ -151,13 +151,10 @@ func TestRuntimeEnvCarriesNewFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := f.RuntimeEnv(rules, deployfile.Resources{AuditTable: "t", TopicARN: "arn:aws:sns:ap-northeast-1:123456789012:t"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := runtimeEnv(t, f)
 	for k, v := range map[string]string{
-		deployfile.EnvHoldMaxHours: "6", deployfile.EnvS3Keys: "gcguard-only", deployfile.EnvSystemName: "住民記録システム",
-		deployfile.EnvEnvironment: "本番", deployfile.EnvContact: "情報政策課 03-0000-0000", config.EnvAuditTable: "t",
+		config.EnvHoldMaxHours: "6", config.EnvS3Keys: "gcguard-only", config.EnvSystemName: "住民記録システム",
+		config.EnvEnvironment: "本番", config.EnvContact: "情報政策課 03-0000-0000", config.EnvAuditTable: "t",
 	} {
 		if env[k] != v {
 			t.Errorf("%s=%q, want %q", k, env[k], v)
@@ -171,13 +168,23 @@ func TestRuntimeEnvCarriesNewFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = f.ExtraEnv()
-	if env[deployfile.EnvHoldMaxHours] != "24" || env[deployfile.EnvS3Keys] != "any-customer-managed" {
+	env = runtimeEnv(t, f)
+	if env[config.EnvHoldMaxHours] != "24" || env[config.EnvS3Keys] != "any-customer-managed" {
 		t.Errorf("defaults %v", env)
 	}
-	if _, ok := env[deployfile.EnvSystemName]; ok {
+	if _, ok := env[config.EnvSystemName]; ok {
 		t.Errorf("empty system name set: %v", env)
 	}
+}
+
+// runtimeEnv is the functions' environment the file maps onto.
+func runtimeEnv(t *testing.T, f *deployfile.File) map[string]string {
+	t.Helper()
+	c, err := f.Runtime(rules, deployfile.Resources{AuditTable: "t", TopicARN: "arn:aws:sns:ap-northeast-1:123456789012:t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Env()
 }
 
 // Unknown, mistyped and invalid fields are reported together, each once.
